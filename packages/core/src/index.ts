@@ -1,18 +1,35 @@
 /**
- * @noxy-approval/core — the Noxy agent client and the framework-neutral approval engine.
+ * @noxy-approval/core — the Noxy agent client (wire-compatible with the official Noxy SDKs)
+ * and the framework-neutral approval engine shared by the MCP, LangChain and AI SDK wrappers.
  *
  * Every export is public API.
  * @module
  */
-export { NoxyError, type NoxyErrorCode, type NoxyErrorOptions } from './errors.js';
 export {
-  IDENTITY_TYPES,
-  inferIdentityType,
-  parseIdentity,
-  type Identity,
-  type IdentityInput,
-  type IdentityType,
-} from './identity.js';
+  createNoxyClient,
+  DEFAULT_TTL_SECONDS,
+  MAX_TTL_SECONDS,
+  type IdentityDevice,
+  type NoxyClient,
+  type NoxyClientOptions,
+  type OutcomeSnapshot,
+  type Quota,
+  type RpcTimeouts,
+  type SendDecisionOptions,
+  type SentDecision,
+  type SentPush,
+  type WaitOptions,
+} from './client.js';
+export { NoxyError, type NoxyErrorCode, type NoxyErrorOptions } from './errors.js';
+export { IDENTITY_TYPES, inferIdentityType, parseIdentity, type Identity, type IdentityInput, type IdentityType } from './identity.js';
+export { isLoopbackHost, parseEndpoint, type RelayEndpoint } from './endpoint.js';
+export { isTerminalOutcome, type DecisionOutcome, type DeliveryStatus, type QuotaStatus, type TerminalOutcome } from './outcome.js';
+export type { DeviceDelivery } from './fan-out.js';
+export { serializeDecision, MAX_DECISION_BYTES } from './payload.js';
+export { systemClock, type Clock } from './clock.js';
+export { backoffDelay, POLL_BACKOFF, RETRY_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { PollScheduler } from './poll-scheduler.js';
+export { waitForOutcome, DEFAULT_GRACE_MS, type WaitDeps, type WaitLoopOptions, type WaitResult } from './wait.js';
 export { nodeAead } from './node-aead.js';
 export {
   loadKemBackend,

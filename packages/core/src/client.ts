@@ -1,0 +1,348 @@
+/**
+ * `createNoxyClient` — the Noxy agent client (design.md §2, protocol.md §1, §2, §4).
+ *
+ * Wire parity with the official Noxy agent SDKs (same RPCs, fields, crypto, metadata and UUID
+ * request ids), with what they lack: typed identities checked before any RPC, parallel
+ * fan-out with per-device results, a deadline on every call, RouteDecision retries that reuse
+ * the request id and honour pushback, TTL-derived waits with a jittered 1.6 s cap and an
+ * app-wide poll budget, AbortSignal everywhere, and outcomes returned as values.
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from './clock.js';
+import type { RandomBytes } from './envelope/envelope.js';
+import { loadKemBackend, type KemBackend, type KemChoice } from './envelope/kem.js';
+import { assertAuthToken } from './endpoint.js';
+import { abortError, invalidArgument, NoxyError, describe } from './errors.js';
+import { fanOut, type DeviceDelivery, type TargetDevice } from './fan-out.js';
+import { parseIdentity, type Identity, type IdentityInput } from './identity.js';
+import { nodeAead } from './node-aead.js';
+import { deliveryStatusFromWire, outcomeFromResponse, quotaStatusFromWire, type DecisionOutcome, type QuotaStatus } from './outcome.js';
+import { serializeDecision } from './payload.js';
+import { PollScheduler } from './poll-scheduler.js';
+import { RetryBudget, withRetry } from './retry.js';
+import { createTransport, type Transport } from './transport.js';
+import { waitForOutcome, type WaitResult } from './wait.js';
+
+/** Longest TTL accepted: 7 days (the wire field is uint32 seconds; longer is surely a bug). */
+export const MAX_TTL_SECONDS = 7 * 24 * 3600;
+/** The relay's default TTL when 0 is sent (protocol.md §7). */
+export const DEFAULT_TTL_SECONDS = 600;
+
+/** Per-RPC deadlines in ms (reliability.md §2.4). */
+export interface RpcTimeouts {
+  routeDecision: number;
+  getDecisionOutcome: number;
+  other: number;
+}
+
+/** Options of {@link createNoxyClient} (the official SDKs' names where they exist). */
+export interface NoxyClientOptions {
+  /** Relay URL: `https://…` or a bare host → TLS; `http://` only for loopback (local relay). */
+  endpoint: string;
+  /** The app token (agent side). Never logged, never put in an error. */
+  authToken: string;
+  /** TTL of each decision in seconds, 1 … 604800 (default 600). */
+  decisionTtlSeconds?: number;
+  /** ML-KEM-768 backend: `auto` (liboqs when installed, else mlkem), a name or an instance. */
+  kem?: KemChoice;
+  /** App-wide polling budget for all waits of this client (default 20 polls/s). */
+  pollsPerSecond?: number;
+  /** Parallel RouteDecisions in one fan-out (default 16). */
+  fanOutConcurrency?: number;
+  /** PEM roots for a relay with a private CA. */
+  rootCerts?: Uint8Array;
+  timeouts?: Partial<RpcTimeouts>;
+  /** Injected time (tests, simulations). */
+  clock?: Clock;
+  /** Injected randomness for the envelope (known-answer tests only). */
+  randomBytes?: RandomBytes;
+}
+
+/** Options of one send. */
+export interface SendDecisionOptions {
+  /** Reuse a decision id (e.g. resuming a send after a crash); a UUID v4 otherwise. */
+  decisionId?: string;
+  /** Override the client's TTL for this decision. */
+  ttlSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/** What {@link NoxyClient.sendDecision} returns. */
+export interface SentDecision {
+  decisionId: string;
+  /** The identity as validated. */
+  identity: Identity;
+  /** When the decision expires (ms since epoch, client clock). */
+  expiresAt: number;
+  ttlSeconds: number;
+  /** One entry per device of the identity. */
+  deliveries: DeviceDelivery[];
+  /** Devices that have it (delivered or queued). */
+  delivered: number;
+}
+
+/** Options of a wait. */
+export interface WaitOptions {
+  decisionId: string;
+  identity: IdentityInput;
+  signal?: AbortSignal;
+  /** When the decision expires (ms since epoch); default: now + the client's TTL. */
+  expiresAt?: number;
+  /** Stop earlier and return `pending` (e.g. an MCP host's timeout). */
+  maxWaitMs?: number;
+  /** Called after every poll. */
+  onPoll?: (info: { polls: number; outcome: DecisionOutcome; elapsedMs: number }) => void;
+}
+
+/** A single outcome poll. */
+export interface OutcomeSnapshot {
+  decisionId: string;
+  outcome: DecisionOutcome;
+  pending: boolean;
+}
+
+/** The app's quota. */
+export interface Quota {
+  appName: string;
+  quotaTotal: bigint;
+  quotaRemaining: bigint;
+  status: QuotaStatus;
+}
+
+/** A registered device of an identity. */
+export interface IdentityDevice {
+  deviceId: string;
+  /** Ed25519, 32 bytes. */
+  publicKey: Uint8Array;
+  /** ML-KEM-768, 1184 bytes. */
+  pqPublicKey: Uint8Array;
+}
+
+/** Result of the v1 push API. */
+export interface SentPush {
+  deliveries: DeviceDelivery[];
+  delivered: number;
+}
+
+/** The Noxy agent client. */
+export interface NoxyClient {
+  /** Encrypts the decision for every device of `identity` and routes it. */
+  sendDecision(identity: IdentityInput, decision: object, options?: SendDecisionOptions): Promise<SentDecision>;
+  /** One GetDecisionOutcome. */
+  getDecisionOutcome(options: { decisionId: string; identity: IdentityInput; signal?: AbortSignal }): Promise<OutcomeSnapshot>;
+  /** Polls until approved, rejected or expired (or `maxWaitMs` → pending). */
+  waitForDecisionOutcome(options: WaitOptions): Promise<WaitResult>;
+  /** `sendDecision` then `waitForDecisionOutcome`. */
+  sendDecisionAndWaitForOutcome(
+    identity: IdentityInput,
+    decision: object,
+    options?: SendDecisionOptions & Pick<WaitOptions, 'maxWaitMs' | 'onPoll'>,
+  ): Promise<WaitResult & { sent: SentDecision }>;
+  getQuota(options?: { signal?: AbortSignal }): Promise<Quota>;
+  getIdentityDevices(identity: IdentityInput, options?: { signal?: AbortSignal }): Promise<IdentityDevice[]>;
+  /** v1 push (noxy.push.PushService): an encrypted notification, no outcome. */
+  sendPush(identity: IdentityInput, notification: object, options?: { signal?: AbortSignal; ttlSeconds?: number }): Promise<SentPush>;
+  /** Cancels in-flight calls and waits, closes the channel. Idempotent. */
+  close(): void;
+}
+
+function checkTtl(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_SECONDS) {
+    throw invalidArgument(field, `an integer number of seconds 1..${MAX_TTL_SECONDS}`, describe(value));
+  }
+  return value;
+}
+
+function checkPositive(value: number | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidArgument(field, 'a positive number', describe(value));
+  return value;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkDecisionId(value: unknown, field = 'decisionId'): string {
+  if (typeof value !== 'string' || !UUID.test(value)) throw invalidArgument(field, 'a UUID', describe(value));
+  return value;
+}
+
+/**
+ * Creates a client. Validates every option at once (no RPC is made here); the channel
+ * connects on first use.
+ * @throws NoxyError `INVALID_ARGUMENT` naming the bad option
+ * @example
+ * const noxy = createNoxyClient({ endpoint: 'http://127.0.0.1:7070', authToken: process.env.NOXY_AUTH_TOKEN! });
+ * const { outcome } = await noxy.sendDecisionAndWaitForOutcome('alice@example.com', { title: 'Deploy?' });
+ */
+export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', describe(options));
+  assertAuthToken(options.authToken);
+  const ttlSeconds = options.decisionTtlSeconds === undefined ? DEFAULT_TTL_SECONDS : checkTtl(options.decisionTtlSeconds, 'decisionTtlSeconds');
+  const pollsPerSecond = checkPositive(options.pollsPerSecond, 'pollsPerSecond', 20);
+  const concurrency = Math.floor(checkPositive(options.fanOutConcurrency, 'fanOutConcurrency', 16));
+  const timeouts: RpcTimeouts = {
+    routeDecision: checkPositive(options.timeouts?.routeDecision, 'timeouts.routeDecision', 10_000),
+    getDecisionOutcome: checkPositive(options.timeouts?.getDecisionOutcome, 'timeouts.getDecisionOutcome', 5_000),
+    other: checkPositive(options.timeouts?.other, 'timeouts.other', 5_000),
+  };
+  const transport: Transport = createTransport({ endpoint: options.endpoint, authToken: options.authToken, ...(options.rootCerts ? { rootCerts: options.rootCerts } : {}) });
+  const clock = options.clock ?? systemClock;
+  const scheduler = new PollScheduler(pollsPerSecond, clock);
+  const budget = new RetryBudget();
+  const kemChoice = options.kem ?? 'auto';
+  let kem: Promise<KemBackend> | undefined;
+  // Every wait and send is tied to this controller, so close() ends them all at once.
+  const lifetime = new AbortController();
+  let closed = false;
+
+  const signalFor = (signal: AbortSignal | undefined) => (signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal);
+  const guard = () => {
+    if (closed) throw new NoxyError('CLOSED', 'the Noxy client is closed');
+  };
+  const rethrow = (err: unknown, signal: AbortSignal | undefined): never => {
+    if (closed && !signal?.aborted) throw new NoxyError('CLOSED', 'the Noxy client is closed', { cause: err });
+    throw err;
+  };
+
+  async function listDevices(identity: Identity, signal: AbortSignal): Promise<TargetDevice[]> {
+    const res = await transport.getIdentityDevices({ requestId: randomUUID(), identityId: identity.id }, { timeoutMs: timeouts.other, signal });
+    return res.devices;
+  }
+
+  async function route(identity: IdentityInput, decision: object, field: string, opts: SendDecisionOptions, push: boolean) {
+    guard();
+    const id = parseIdentity(identity, 'identity');
+    const plaintext = serializeDecision(decision, field);
+    const ttl = opts.ttlSeconds === undefined ? ttlSeconds : checkTtl(opts.ttlSeconds, 'ttlSeconds');
+    const decisionId = opts.decisionId === undefined ? randomUUID() : checkDecisionId(opts.decisionId);
+    const signal = signalFor(opts.signal);
+    try {
+      kem ??= loadKemBackend(kemChoice);
+      const [backend, devices] = await Promise.all([kem, listDevices(id, signal)]);
+      const expiresAt = clock.now() + ttl * 1000;
+      if (devices.length === 0) throw new NoxyError('NO_DEVICES', `the ${id.type} identity has no registered device; pair a device first`);
+      const deliveries = await fanOut({
+        plaintext,
+        devices,
+        kem: backend,
+        aead: nodeAead,
+        concurrency,
+        randomBytes: options.randomBytes,
+        send: async (device, envelope) => {
+          // One request per device, built once: retries resend the very same request_id.
+          const base = { requestId: randomUUID(), ciphertext: Buffer.from(envelope.ciphertext), ttlSeconds: ttl, targetDeviceId: device.deviceId, kyberCt: Buffer.from(envelope.kyberCt), nonce: Buffer.from(envelope.nonce) };
+          const settings = { timeoutMs: timeouts.routeDecision, signal };
+          const status = await withRetry(
+            () => (push ? transport.pushNotification(base, settings) : transport.routeDecision({ ...base, decisionId }, settings)),
+            { clock, budget, signal },
+          );
+          return deliveryStatusFromWire(status.status);
+        },
+      });
+      if (signal.aborted) throw abortError(signal);
+      const delivered = deliveries.filter((d) => d.status === 'delivered' || d.status === 'queued').length;
+      return { decisionId, identity: id, expiresAt, ttlSeconds: ttl, deliveries, delivered };
+    } catch (err) {
+      return rethrow(err, opts.signal);
+    }
+  }
+
+  async function pollOnce(decisionId: string, identity: Identity, signal: AbortSignal | undefined): Promise<OutcomeSnapshot> {
+    const res = await transport.getDecisionOutcome(
+      { requestId: randomUUID(), decisionId, identityId: identity.id },
+      { timeoutMs: timeouts.getDecisionOutcome, signal },
+    );
+    return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending };
+  }
+
+  const client: NoxyClient = {
+    sendDecision: async (identity, decision, opts = {}) => route(identity, decision, 'decision', opts, false),
+
+    async getDecisionOutcome({ decisionId, identity, signal }) {
+      guard();
+      const id = parseIdentity(identity);
+      checkDecisionId(decisionId);
+      try {
+        return await pollOnce(decisionId, id, signalFor(signal));
+      } catch (err) {
+        return rethrow(err, signal);
+      }
+    },
+
+    async waitForDecisionOutcome(opts) {
+      guard();
+      const id = parseIdentity(opts.identity);
+      const decisionId = checkDecisionId(opts.decisionId);
+      if (opts.maxWaitMs !== undefined) checkPositive(opts.maxWaitMs, 'maxWaitMs', 0);
+      if (opts.expiresAt !== undefined && !Number.isFinite(opts.expiresAt)) throw invalidArgument('expiresAt', 'ms since the epoch', describe(opts.expiresAt));
+      const signal = signalFor(opts.signal);
+      try {
+        return await waitForOutcome(
+          {
+            decisionId,
+            expiresAt: opts.expiresAt ?? clock.now() + ttlSeconds * 1000,
+            ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
+            ...(opts.onPoll ? { onPoll: opts.onPoll } : {}),
+            signal,
+          },
+          { clock, scheduler, poll: async (s) => (await pollOnce(decisionId, id, s)).outcome },
+        );
+      } catch (err) {
+        return rethrow(err, opts.signal);
+      }
+    },
+
+    async sendDecisionAndWaitForOutcome(identity, decision, opts = {}) {
+      const sent = await client.sendDecision(identity, decision, opts);
+      if (sent.delivered === 0) {
+        const why = sent.deliveries.map((d) => `${d.deviceId}: ${d.error?.message ?? d.status}`).join('; ');
+        throw new NoxyError('NO_DEVICES', `no device accepted the decision (${why})`);
+      }
+      const result = await client.waitForDecisionOutcome({
+        decisionId: sent.decisionId,
+        identity: sent.identity,
+        expiresAt: sent.expiresAt,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
+        ...(opts.onPoll ? { onPoll: opts.onPoll } : {}),
+      });
+      return { ...result, sent };
+    },
+
+    async getQuota({ signal } = {}) {
+      guard();
+      try {
+        const res = await transport.getQuota({ requestId: randomUUID() }, { timeoutMs: timeouts.other, signal: signalFor(signal) });
+        return { appName: res.appName, quotaTotal: res.quotaTotal, quotaRemaining: res.quotaRemaining, status: quotaStatusFromWire(res.status) };
+      } catch (err) {
+        return rethrow(err, signal);
+      }
+    },
+
+    async getIdentityDevices(identity, { signal } = {}) {
+      guard();
+      const id = parseIdentity(identity);
+      try {
+        const devices = await listDevices(id, signalFor(signal));
+        return devices.map((d) => ({ deviceId: d.deviceId, publicKey: new Uint8Array(d.publicKey), pqPublicKey: new Uint8Array(d.pqPublicKey) }));
+      } catch (err) {
+        return rethrow(err, signal);
+      }
+    },
+
+    async sendPush(identity, notification, opts = {}) {
+      const { deliveries, delivered } = await route(identity, notification, 'notification', opts, true);
+      return { deliveries, delivered };
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      lifetime.abort(new NoxyError('CLOSED', 'the Noxy client is closed'));
+      scheduler.close(new NoxyError('CLOSED', 'the Noxy client is closed'));
+      transport.close();
+    },
+  };
+  return client;
+}

@@ -1,0 +1,78 @@
+/**
+ * The one place where gRPC failures become `NoxyError`s (style.md §8.4).
+ * @module
+ */
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { NoxyError, type NoxyErrorCode } from './errors.js';
+
+/** Trailer the local relay (and any relay that wishes) sets to say which limit was hit. */
+export const NOXY_ERROR_TRAILER = 'noxy-error';
+/** gRFC A6 server pushback trailer: milliseconds to wait before retrying. */
+export const PUSHBACK_TRAILER = 'grpc-retry-pushback-ms';
+
+function trailer(err: ServiceError, key: string): string | undefined {
+  const value = err.metadata?.get(key)[0];
+  return typeof value === 'string' ? value : value === undefined ? undefined : value.toString();
+}
+
+/**
+ * The server's pushback in ms: a non-negative integer, `null` when the server said "do not
+ * retry" (negative or garbage, per gRFC A6), `undefined` when absent.
+ */
+export function pushbackMs(err: unknown): number | null | undefined {
+  if (!isServiceError(err)) return undefined;
+  const raw = trailer(err, PUSHBACK_TRAILER);
+  if (raw === undefined) return undefined;
+  return /^\d{1,9}$/.test(raw) ? Number(raw) : null;
+}
+
+/** True for errors produced by grpc-js calls. */
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'details' in err;
+}
+
+function classify(err: ServiceError): [NoxyErrorCode, boolean] {
+  switch (err.code) {
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+      return ['RELAY_UNAVAILABLE', true];
+    case status.UNAUTHENTICATED:
+      return ['UNAUTHENTICATED', false];
+    case status.PERMISSION_DENIED:
+      return ['PERMISSION_DENIED', false];
+    case status.NOT_FOUND:
+      return ['NOT_FOUND', false];
+    case status.INVALID_ARGUMENT:
+      return ['INVALID_ARGUMENT', false];
+    case status.RESOURCE_EXHAUSTED: {
+      const which = trailer(err, NOXY_ERROR_TRAILER);
+      const quota = which === 'QUOTA_EXHAUSTED' || (which === undefined && /quota/i.test(err.details));
+      return quota ? ['QUOTA_EXHAUSTED', false] : ['RATE_LIMITED', true];
+    }
+    case status.UNKNOWN:
+      return ['RELAY_ERROR', true];
+    case status.CANCELLED:
+      return ['ABORTED', false];
+    default:
+      return ['RELAY_ERROR', false];
+  }
+}
+
+/**
+ * Maps a grpc-js error to a `NoxyError`, keeping the gRPC code and the original as `cause`.
+ * `secret` (the app token) is scrubbed from the relay's message, in case a relay echoes it.
+ * @param err what the call failed with
+ * @param method the RPC name, for the message
+ * @param secret a string that must never appear in the message
+ */
+export function toNoxyError(err: unknown, method: string, secret?: string): NoxyError {
+  if (NoxyError.isInstance(err)) return err;
+  if (!isServiceError(err)) {
+    return new NoxyError('RELAY_ERROR', `${method} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const [code, retryable] = classify(err);
+  let details = err.details || status[err.code] || 'no details';
+  if (secret) details = details.split(secret).join('[redacted]');
+  const name = status[err.code] ?? String(err.code);
+  return new NoxyError(code, `${method} failed: ${name}: ${details}`, { grpcCode: err.code, retryable, cause: err });
+}

@@ -1,0 +1,65 @@
+/**
+ * RouteDecision retries (design.md §2, reliability.md §2.1/§2.4): the SAME request is resent
+ * (same request_id and decision_id, so the relay can deduplicate) on UNAVAILABLE,
+ * DEADLINE_EXCEEDED, rate-limit RESOURCE_EXHAUSTED and UNKNOWN, with full-jitter backoff,
+ * honouring `grpc-retry-pushback-ms`, and within a per-client retry budget modelled on gRFC A6
+ * throttling (10 tokens, +0.1 per success, −1 per failure, no retries at or below half), so a
+ * dead relay is not hammered.
+ * @module
+ */
+import { backoffDelay, RETRY_BACKOFF, type BackoffPolicy } from './backoff.js';
+import type { Clock } from './clock.js';
+import { NoxyError } from './errors.js';
+import { pushbackMs } from './grpc-errors.js';
+
+/** gRFC A6 retry throttling state, one per client. */
+export class RetryBudget {
+  private tokens: number;
+  constructor(
+    private readonly maxTokens = 10,
+    private readonly tokenRatio = 0.1,
+  ) {
+    this.tokens = maxTokens;
+  }
+  /** Records a successful call. */
+  success(): void {
+    this.tokens = Math.min(this.maxTokens, this.tokens + this.tokenRatio);
+  }
+  /** Records a failed call; returns whether a retry is still allowed. */
+  failure(): boolean {
+    this.tokens = Math.max(0, this.tokens - 1);
+    return this.tokens > this.maxTokens / 2;
+  }
+}
+
+/** Options of {@link withRetry}. */
+export interface RetryOptions {
+  /** Attempts including the first (default 4). */
+  maxAttempts?: number;
+  policy?: BackoffPolicy;
+  clock: Clock;
+  budget: RetryBudget;
+  signal?: AbortSignal | undefined;
+  random?: () => number;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with a non-retryable error, the attempts or the budget
+ * run out, or `signal` fires.
+ */
+export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const { clock, budget, signal, policy = RETRY_BACKOFF, maxAttempts = 4, random } = options;
+  for (let n = 0; ; n++) {
+    try {
+      const result = await attempt(n);
+      budget.success();
+      return result;
+    } catch (err) {
+      const retryable = NoxyError.isInstance(err) && err.retryable;
+      const allowed = retryable && budget.failure();
+      const pushback = pushbackMs(NoxyError.isInstance(err) ? err.cause : err);
+      if (!allowed || n + 1 >= maxAttempts || pushback === null) throw err;
+      await clock.sleep(pushback ?? backoffDelay(policy, n, random), signal);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Waiting for a human (design.md §2 "the heart of the product", reliability.md §3.2).
+ *
+ * - The deadline comes from the decision: `expiresAt + grace`, optionally shortened by the
+ *   caller's `maxWaitMs`. Reaching the decision's own deadline without a verdict means the
+ *   decision expired (`expired`); reaching only the caller's limit means it is still `pending`
+ *   and can be resumed later from its id.
+ * - Sleeps follow `POLL_BACKOFF` (jittered, capped at 1.6 s), clamped so the last poll happens
+ *   at the deadline; every poll first takes a token from the client's `PollScheduler`.
+ * - Transient relay errors (unavailable, rate limited) are retried inside the deadline;
+ *   anything else ends the wait with a `NoxyError`. An AbortSignal cancels the in-flight RPC
+ *   and the timer at once.
+ * @module
+ */
+import { backoffDelay, POLL_BACKOFF, type BackoffPolicy } from './backoff.js';
+import type { Clock } from './clock.js';
+import { abortError, NoxyError } from './errors.js';
+import { isTerminalOutcome, type DecisionOutcome } from './outcome.js';
+import type { PollScheduler } from './poll-scheduler.js';
+
+/** Default slack after `expiresAt` for the relay's own expiry to become visible. */
+export const DEFAULT_GRACE_MS = 2_000;
+
+/** The result of a wait. */
+export interface WaitResult {
+  outcome: DecisionOutcome;
+  decisionId: string;
+  /** GetDecisionOutcome calls made. */
+  polls: number;
+  /** Clock time (ms since epoch) at which the final outcome was observed. */
+  observedAt: number;
+}
+
+/** Options of {@link waitForOutcome}. */
+export interface WaitLoopOptions {
+  decisionId: string;
+  /** When the decision expires (ms since epoch). */
+  expiresAt: number;
+  graceMs?: number;
+  /** Caller's own limit in ms; when it is reached first the result is `pending`. */
+  maxWaitMs?: number;
+  signal?: AbortSignal | undefined;
+  policy?: BackoffPolicy;
+  random?: () => number;
+  /** Called after each poll (progress reporting). */
+  onPoll?: (info: { polls: number; outcome: DecisionOutcome; elapsedMs: number }) => void;
+}
+
+/** What the loop needs from its surroundings. */
+export interface WaitDeps {
+  /** One GetDecisionOutcome, already mapped. */
+  poll(signal: AbortSignal | undefined): Promise<DecisionOutcome>;
+  clock: Clock;
+  scheduler: PollScheduler;
+}
+
+function transient(err: unknown): boolean {
+  return NoxyError.isInstance(err) && (err.code === 'RELAY_UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'RELAY_ERROR') && err.retryable;
+}
+
+/**
+ * Polls until the decision is terminal, its deadline passes, or the caller's limit is reached.
+ * @throws NoxyError `ABORTED`, or a non-transient relay error
+ */
+export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): Promise<WaitResult> {
+  const { clock, scheduler } = deps;
+  const { decisionId, signal, policy = POLL_BACKOFF, random, onPoll } = options;
+  const start = clock.now();
+  const decisionDeadline = options.expiresAt + (options.graceMs ?? DEFAULT_GRACE_MS);
+  const callerDeadline = options.maxWaitMs === undefined ? Infinity : start + options.maxWaitMs;
+  const deadline = Math.min(decisionDeadline, callerDeadline);
+  let polls = 0;
+  let lastError: unknown;
+  for (let step = 0; ; step++) {
+    if (signal?.aborted) throw abortError(signal);
+    await scheduler.acquire(signal);
+    let outcome: DecisionOutcome = 'pending';
+    try {
+      polls++;
+      outcome = await deps.poll(signal);
+      lastError = undefined;
+    } catch (err) {
+      if (!transient(err) || signal?.aborted) throw err;
+      lastError = err;
+    }
+    const now = clock.now();
+    onPoll?.({ polls, outcome, elapsedMs: now - start });
+    if (isTerminalOutcome(outcome)) return { outcome, decisionId, polls, observedAt: now };
+    if (now >= deadline) {
+      // Could not reach the relay at all at the end: say so rather than guess an outcome.
+      if (lastError) throw lastError;
+      const final: DecisionOutcome = deadline === decisionDeadline ? 'expired' : 'pending';
+      return { outcome: final, decisionId, polls, observedAt: now };
+    }
+    await clock.sleep(Math.min(backoffDelay(policy, step, random), deadline - now), signal);
+  }
+}
