@@ -1,0 +1,83 @@
+/**
+ * The `request_human_approval` tool as every wrapper (MCP, LangChain, AI SDK) exposes it:
+ * one name, one description, one zod input schema, defined here so they cannot drift.
+ *
+ * The schema is strict: the identity to ask, the relay endpoint and the token are
+ * configuration, never model-written arguments (reliability.md §4.1.4), so an extra key such
+ * as `identity` is refused rather than ignored.
+ * @module
+ */
+import { z } from 'zod';
+
+/** The tool name shared by all wrappers. */
+export const APPROVAL_TOOL_NAME = 'request_human_approval';
+
+/** The companion tool that resumes a wait (MCP). */
+export const CHECK_APPROVAL_TOOL_NAME = 'check_human_approval';
+
+/** What the model reads about the tool. */
+export const APPROVAL_TOOL_DESCRIPTION = [
+  'Ask the user to approve an action on their own phone or browser before you perform it.',
+  'Call this BEFORE any risky, irreversible, costly or externally visible action (payments, deletions,',
+  'deployments, sending messages, changing permissions). Pass the exact tool name and the exact',
+  'arguments you intend to use: the user sees them verbatim, and the approval is bound to them.',
+  'Returns outcome "approved" (you may proceed with exactly those arguments), "rejected" (do not',
+  'perform it, do not retry or work around it), "expired" (nobody answered; nothing was done), or',
+  '"pending" (the user has not answered yet; check again later with the decision_id).',
+].join(' ');
+
+/** Description of the check tool. */
+export const CHECK_APPROVAL_TOOL_DESCRIPTION = [
+  'Continue waiting for the answer to an earlier request_human_approval that returned "pending".',
+  'Pass its decision_id. Returns the same outcomes. Never perform the action unless this returns "approved".',
+].join(' ');
+
+/** Largest accepted serialised arguments (64 KiB): what a human can review, and far below gRPC limits. */
+export const MAX_ACTION_BYTES = 64 * 1024;
+
+/** Input of `request_human_approval`. */
+export const approvalInputSchema = z
+  .object({
+    tool: z
+      .string()
+      .min(1)
+      .max(128)
+      .describe('The exact name of the tool or action you want to run, e.g. "transfer_funds".'),
+    args: z
+      .record(z.string(), z.unknown())
+      .describe('The exact arguments you will pass to that tool, as a JSON object.'),
+    title: z.string().min(1).max(140).describe('A short title for the user, e.g. "Send 25 USDC to Bob".'),
+    summary: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('Why you want to do it, in one or two sentences. Shown to the user, labelled as written by you.'),
+  })
+  .strict();
+
+/** Parsed input of `request_human_approval`. */
+export type ApprovalInput = z.infer<typeof approvalInputSchema>;
+
+/** Input of `check_human_approval`. */
+export const checkApprovalInputSchema = z
+  .object({
+    decision_id: z.string().uuid().describe('The decision_id returned by request_human_approval.'),
+  })
+  .strict();
+
+/** Parsed input of `check_human_approval`. */
+export type CheckApprovalInput = z.infer<typeof checkApprovalInputSchema>;
+
+/** Structured result of both tools (snake_case: it is read by models). */
+export const approvalOutputSchema = z.object({
+  outcome: z.enum(['approved', 'rejected', 'expired', 'pending']),
+  decision_id: z.string(),
+  action_hash: z.string(),
+  tool: z.string(),
+  expires_at: z.string(),
+  decided_at: z.string().optional(),
+  message: z.string(),
+});
+
+/** Structured result as a type. */
+export type ApprovalOutput = z.infer<typeof approvalOutputSchema>;
