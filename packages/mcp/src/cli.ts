@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `noxy-mcp` — the approval MCP server for Claude Desktop, Claude Code, Cursor and any MCP host.
+ *
+ *   noxy-mcp                     stdio (what host configs use)
+ *   noxy-mcp --http [--port N]   Streamable HTTP on 127.0.0.1 (default port 8787), path /mcp
+ *
+ * Configuration comes from the environment (see config.ts). Logs go to stderr only: stdout
+ * belongs to the MCP protocol. The token is never printed.
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createNoxyClient } from '@noxy-approval/core';
+import { loadConfig } from './config.js';
+import { serveHttp } from './http.js';
+import { createApprovalServer } from './server.js';
+
+const log = (line: string) => process.stderr.write(`noxy-mcp: ${line}\n`);
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { http: { type: 'boolean', default: false }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    log('usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]; env NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS');
+    return 0;
+  }
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) {
+    for (const problem of loaded.problems) log(problem);
+    log('not started: fix the configuration above (see the README of @noxy-approval/mcp)');
+    return 2;
+  }
+  const { config } = loaded;
+  // The client connects lazily: the server starts and lists its tools even while the relay
+  // is unreachable; relay errors surface per call as tool errors.
+  const client = createNoxyClient({ endpoint: config.endpoint, authToken: config.authToken, decisionTtlSeconds: config.ttlSeconds });
+  const makeServer = () =>
+    createApprovalServer({ client, identity: config.identity, holdMs: config.holdSeconds * 1000, ttlSeconds: config.ttlSeconds, agent: { name: 'noxy-mcp' } });
+
+  let stop: () => Promise<void>;
+  if (values.http) {
+    const port = values.port === undefined ? 8787 : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      log(`--port must be 0..65535 (got "${values.port}")`);
+      return 2;
+    }
+    const host = values.host ?? '127.0.0.1';
+    if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') log(`warning: serving on ${host}; anyone who can reach it can ask ${config.identity.type} approvals`);
+    const endpoint = await serveHttp({ createServer: makeServer, host, port });
+    log(`Streamable HTTP on ${endpoint.url} (asking ${config.identity.type} identity, relay ${config.endpoint})`);
+    stop = endpoint.close;
+  } else {
+    const server = makeServer();
+    await server.connect(new StdioServerTransport());
+    log(`stdio ready (asking ${config.identity.type} identity, relay ${config.endpoint})`);
+    stop = () => server.close();
+  }
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    process.stdin.once('end', done);
+  });
+  await stop();
+  client.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`fatal: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,10 @@
+/**
+ * @noxy-approval/mcp — an MCP server whose tools ask the user's own phone or browser for
+ * approval through Noxy. The bin `noxy-mcp` serves it over stdio or Streamable HTTP.
+ *
+ * Every export is public API.
+ * @module
+ */
+export { createApprovalServer, SERVER_VERSION, type ApprovalServerOptions, type IdentityContext, type IdentitySource } from './server.js';
+export { loadConfig, type ConfigResult, type McpConfig } from './config.js';
+export { serveHttp, type HttpEndpoint, type HttpOptions } from './http.js';

@@ -1,0 +1,167 @@
+/**
+ * `createApprovalServer` — an MCP server with `request_human_approval` and
+ * `check_human_approval` (design.md §5, reliability.md §3.3).
+ *
+ * MCP hosts cut tool calls at about 60 s; humans are slower. So the request tool holds for a
+ * bounded window (default 45 s), sending progress notifications every ≤ 15 s only when the
+ * call carries a progressToken, then answers `pending` with the decision id; the check tool
+ * resumes the wait. A host timeout is therefore never reported as rejected or expired.
+ * Cancellation (notifications/cancelled) aborts the wait and the in-flight RPC.
+ * @module
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  APPROVAL_TOOL_DESCRIPTION,
+  APPROVAL_TOOL_NAME,
+  approvalInputSchema,
+  approvalOutputSchema,
+  CHECK_APPROVAL_TOOL_DESCRIPTION,
+  CHECK_APPROVAL_TOOL_NAME,
+  checkApprovalInputSchema,
+  createApprovalEngine,
+  NoxyError,
+  toApprovalOutput,
+  type AgentInfo,
+  type ApprovalResult,
+  type ApprovalStore,
+  type Clock,
+  type IdentityInput,
+  type NoxyClient,
+} from '@noxy-approval/core';
+
+/** Context handed to an identity resolver. */
+export interface IdentityContext {
+  /** MCP session id (Streamable HTTP), when there is one. */
+  sessionId?: string | undefined;
+  /** Authentication info the HTTP transport attached, when there is any. */
+  authInfo?: unknown;
+}
+
+/** Who to ask: fixed configuration or a function of the MCP session, never the model. */
+export type IdentitySource = IdentityInput | ((ctx: IdentityContext) => IdentityInput | Promise<IdentityInput>);
+
+/** Options of {@link createApprovalServer}. */
+export interface ApprovalServerOptions {
+  /** A Noxy client (see `createNoxyClient` in @noxy-approval/core). */
+  client: NoxyClient;
+  identity: IdentitySource;
+  /** Longest hold before answering `pending`, ms (default 45,000: below the usual 60 s host timeout). */
+  holdMs?: number;
+  /** Progress notification interval when a progressToken is present, ms (default 10,000; max 15,000). */
+  progressIntervalMs?: number;
+  /** TTL of each approval in seconds (default 600). */
+  ttlSeconds?: number;
+  /** Shown to the human as the requester. */
+  agent?: AgentInfo;
+  store?: ApprovalStore;
+  clock?: Clock;
+  /** Server name and version reported to the host. */
+  name?: string;
+  version?: string;
+}
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** The package version, reported to hosts. */
+export const SERVER_VERSION = '0.1.0';
+
+function errorResult(err: unknown): CallToolResult {
+  const code = NoxyError.isInstance(err) ? err.code : 'ERROR';
+  const why = err instanceof Error ? err.message : String(err);
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `Human approval failed (${code}): ${why}. Nothing was approved: do not perform the action.` }],
+  };
+}
+
+function toolResult(result: ApprovalResult): CallToolResult {
+  const output = toApprovalOutput(result);
+  return { content: [{ type: 'text', text: `${output.outcome.toUpperCase()}: ${output.message}` }], structuredContent: { ...output } };
+}
+
+/**
+ * Sends `notifications/progress` every `intervalMs` while `work` runs, only when the request
+ * carried a progressToken (sending otherwise is a protocol error for some hosts).
+ */
+async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Promise<T>): Promise<T> {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return work();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    ticks++;
+    extra
+      .sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: ticks, message: `Waiting for the user's answer on their device (${Math.round((ticks * intervalMs) / 1000)} s)` },
+      })
+      .catch(() => undefined); // a closed transport must not crash the wait
+  }, intervalMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Creates the MCP server. Connect it to any transport (stdio, Streamable HTTP, in-memory).
+ * @throws NoxyError `INVALID_ARGUMENT` for bad options
+ * @example
+ * const server = createApprovalServer({ client, identity: 'alice@example.com' });
+ * await server.connect(new StdioServerTransport());
+ */
+export function createApprovalServer(options: ApprovalServerOptions): McpServer {
+  const holdMs = options.holdMs ?? 45_000;
+  const progressIntervalMs = Math.min(options.progressIntervalMs ?? 10_000, 15_000);
+  if (!Number.isFinite(holdMs) || holdMs <= 0) throw new NoxyError('INVALID_ARGUMENT', `"holdMs" expected a positive number of ms, got ${holdMs}`, { field: 'holdMs' });
+  if (!Number.isFinite(progressIntervalMs) || progressIntervalMs <= 0) {
+    throw new NoxyError('INVALID_ARGUMENT', `"progressIntervalMs" expected a positive number of ms, got ${progressIntervalMs}`, { field: 'progressIntervalMs' });
+  }
+  const engine = createApprovalEngine({
+    client: options.client,
+    ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
+    ...(options.agent ? { agent: options.agent } : {}),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const resolveIdentity = async (extra: Extra): Promise<IdentityInput> =>
+    typeof options.identity === 'function' ? options.identity({ sessionId: extra.sessionId, authInfo: extra.authInfo }) : options.identity;
+
+  const server = new McpServer({ name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION }, { capabilities: { logging: {} } });
+
+  const run = (fn: 'requestApproval' | 'checkApproval') => async (args: unknown, extra: Extra): Promise<CallToolResult> => {
+    try {
+      const identity = await resolveIdentity(extra);
+      const result = await withProgress(extra, progressIntervalMs, () => engine[fn](args, { identity, holdMs, signal: extra.signal }));
+      return toolResult(result);
+    } catch (err) {
+      return errorResult(err);
+    }
+  };
+
+  server.registerTool(
+    APPROVAL_TOOL_NAME,
+    {
+      title: 'Ask the user to approve an action',
+      description: APPROVAL_TOOL_DESCRIPTION,
+      inputSchema: approvalInputSchema,
+      outputSchema: approvalOutputSchema,
+      annotations: { title: 'Ask the user to approve an action', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    run('requestApproval'),
+  );
+  server.registerTool(
+    CHECK_APPROVAL_TOOL_NAME,
+    {
+      title: 'Check a pending approval',
+      description: CHECK_APPROVAL_TOOL_DESCRIPTION,
+      inputSchema: checkApprovalInputSchema,
+      outputSchema: approvalOutputSchema,
+      annotations: { title: 'Check a pending approval', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    run('checkApproval'),
+  );
+  return server;
+}
