@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import type { RandomBytes } from './envelope/envelope.js';
 import { loadKemBackend, type KemBackend, type KemChoice } from './envelope/kem.js';
-import { assertAuthToken } from './endpoint.js';
+import { assertAuthToken, parseEndpoint } from './endpoint.js';
 import { abortError, invalidArgument, NoxyError, describe } from './errors.js';
 import { fanOut, type DeviceDelivery, type TargetDevice } from './fan-out.js';
 import { parseIdentity, type Identity, type IdentityInput } from './identity.js';
@@ -21,7 +21,7 @@ import { deliveryStatusFromWire, outcomeFromResponse, quotaStatusFromWire, type 
 import { serializeDecision } from './payload.js';
 import { PollScheduler } from './poll-scheduler.js';
 import { RetryBudget, withRetry } from './retry.js';
-import { createTransport, type Transport } from './transport.js';
+import type { Transport } from './transport.js';
 import { waitForOutcome, type WaitResult } from './wait.js';
 
 /** Longest TTL accepted: 7 days (the wire field is uint32 seconds; longer is surely a bug). */
@@ -186,7 +186,16 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     getDecisionOutcome: checkPositive(options.timeouts?.getDecisionOutcome, 'timeouts.getDecisionOutcome', 5_000),
     other: checkPositive(options.timeouts?.other, 'timeouts.other', 5_000),
   };
-  const transport: Transport = createTransport({ endpoint: options.endpoint, authToken: options.authToken, ...(options.rootCerts ? { rootCerts: options.rootCerts } : {}) });
+  parseEndpoint(options.endpoint);
+  // grpc-js and the stubs load on the first RPC, not at startup (MCP hosts time cold starts).
+  let transportPromise: Promise<Transport> | undefined;
+  const transportOptions = { endpoint: options.endpoint, authToken: options.authToken, ...(options.rootCerts ? { rootCerts: options.rootCerts } : {}) };
+  const connect = (): Promise<Transport> =>
+    (transportPromise ??= import('./transport.js').then(({ createTransport }) => {
+      const t = createTransport(transportOptions);
+      if (closed) t.close();
+      return t;
+    }));
   const clock = options.clock ?? systemClock;
   const scheduler = new PollScheduler(pollsPerSecond, clock);
   const budget = new RetryBudget();
@@ -206,7 +215,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   };
 
   async function listDevices(identity: Identity, signal: AbortSignal): Promise<TargetDevice[]> {
-    const res = await transport.getIdentityDevices({ requestId: randomUUID(), identityId: identity.id }, { timeoutMs: timeouts.other, signal });
+    const res = await (await connect()).getIdentityDevices({ requestId: randomUUID(), identityId: identity.id }, { timeoutMs: timeouts.other, signal });
     return res.devices;
   }
 
@@ -233,6 +242,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
           // One request per device, built once: retries resend the very same request_id.
           const base = { requestId: randomUUID(), ciphertext: Buffer.from(envelope.ciphertext), ttlSeconds: ttl, targetDeviceId: device.deviceId, kyberCt: Buffer.from(envelope.kyberCt), nonce: Buffer.from(envelope.nonce) };
           const settings = { timeoutMs: timeouts.routeDecision, signal };
+          const transport = await connect();
           const status = await withRetry(
             () => (push ? transport.pushNotification(base, settings) : transport.routeDecision({ ...base, decisionId }, settings)),
             { clock, budget, signal },
@@ -249,7 +259,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   }
 
   async function pollOnce(decisionId: string, identity: Identity, signal: AbortSignal | undefined): Promise<OutcomeSnapshot> {
-    const res = await transport.getDecisionOutcome(
+    const res = await (await connect()).getDecisionOutcome(
       { requestId: randomUUID(), decisionId, identityId: identity.id },
       { timeoutMs: timeouts.getDecisionOutcome, signal },
     );
@@ -297,6 +307,12 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       const sent = await client.sendDecision(identity, decision, opts);
       if (sent.delivered === 0) {
         const why = sent.deliveries.map((d) => `${d.deviceId}: ${d.error?.message ?? d.status}`).join('; ');
+        // Keep the relay's reason (UNAUTHENTICATED, QUOTA_EXHAUSTED, RELAY_UNAVAILABLE, …) as the
+        // code: NO_DEVICES ("pair a device first") would send the caller the wrong way.
+        const failure = sent.deliveries.find((d) => d.status === 'failed')?.error;
+        if (failure) {
+          throw new NoxyError(failure.code, `no device accepted the decision (${why})`, { grpcCode: failure.grpcCode, retryable: failure.retryable, cause: failure });
+        }
         throw new NoxyError('NO_DEVICES', `no device accepted the decision (${why})`);
       }
       const result = await client.waitForDecisionOutcome({
@@ -313,7 +329,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     async getQuota({ signal } = {}) {
       guard();
       try {
-        const res = await transport.getQuota({ requestId: randomUUID() }, { timeoutMs: timeouts.other, signal: signalFor(signal) });
+        const res = await (await connect()).getQuota({ requestId: randomUUID() }, { timeoutMs: timeouts.other, signal: signalFor(signal) });
         return { appName: res.appName, quotaTotal: res.quotaTotal, quotaRemaining: res.quotaRemaining, status: quotaStatusFromWire(res.status) };
       } catch (err) {
         return rethrow(err, signal);
@@ -341,7 +357,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       closed = true;
       lifetime.abort(new NoxyError('CLOSED', 'the Noxy client is closed'));
       scheduler.close(new NoxyError('CLOSED', 'the Noxy client is closed'));
-      transport.close();
+      void transportPromise?.then((t) => t.close());
     },
   };
   return client;

@@ -49,6 +49,8 @@ export interface NoxyErrorOptions {
   retryable?: boolean;
   /** The argument or option at fault, for `INVALID_ARGUMENT`. */
   field?: string;
+  /** Server pushback (gRFC A6): ms to wait before a retry; `null` = the server said do not retry. */
+  retryAfterMs?: number | null;
 }
 
 /**
@@ -69,6 +71,8 @@ export class NoxyError extends Error {
   readonly retryable: boolean;
   /** The offending field for `INVALID_ARGUMENT`. */
   readonly field: string | undefined;
+  /** Server pushback in ms (`null`: do not retry), when the relay sent one. */
+  readonly retryAfterMs: number | null | undefined;
 
   constructor(code: NoxyErrorCode, message: string, options: NoxyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -77,6 +81,7 @@ export class NoxyError extends Error {
     this.grpcCode = options.grpcCode;
     this.retryable = options.retryable ?? false;
     this.field = options.field;
+    this.retryAfterMs = options.retryAfterMs;
   }
 
   /**

@@ -64,10 +64,13 @@ export async function fanOut(options: FanOutOptions): Promise<DeviceDelivery[]> 
     for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
       const device = devices[i]!;
       try {
-        const envelope = await sealEnvelope(plaintext, device.pqPublicKey, { kem, aead, randomBytes });
+        // A plain Uint8Array copy: the relay's keys arrive as Buffers, which the liboqs backend
+        // (`auto` when installed) refuses ("expected 1184 bytes, got 1184").
+        const envelope = await sealEnvelope(plaintext, new Uint8Array(device.pqPublicKey), { kem, aead, randomBytes });
         results[i] = { deviceId: device.deviceId, status: await send(device, envelope) };
       } catch (err) {
-        const error = NoxyError.isInstance(err) ? err : new NoxyError('RELAY_ERROR', String(err), { cause: err });
+        // `send` only throws NoxyErrors (transport.ts), so anything else came from the crypto.
+        const error = NoxyError.isInstance(err) ? err : new NoxyError('CRYPTO', `device ${device.deviceId}: encryption failed: ${String(err)}`, { cause: err });
         results[i] = { deviceId: device.deviceId, status: 'failed', error };
       }
     }

@@ -74,5 +74,6 @@ export function toNoxyError(err: unknown, method: string, secret?: string): Noxy
   let details = err.details || status[err.code] || 'no details';
   if (secret) details = details.split(secret).join('[redacted]');
   const name = status[err.code] ?? String(err.code);
-  return new NoxyError(code, `${method} failed: ${name}: ${details}`, { grpcCode: err.code, retryable, cause: err });
+  const retryAfterMs = pushbackMs(err);
+  return new NoxyError(code, `${method} failed: ${name}: ${details}`, { grpcCode: err.code, retryable, cause: err, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
 }

@@ -3,8 +3,14 @@
  * values never become `approved`: they are a protocol error (fail closed, reliability §4.1.5).
  * @module
  */
-import { agent } from '@noxy-approval/proto';
+import type { agent } from '@noxy-approval/proto';
 import { NoxyError } from './errors.js';
+
+// Wire enum numbers (agent.proto). Spelled out instead of importing the generated enums so that
+// loading core does not load the gRPC stubs: they are imported lazily with the transport.
+const OUTCOME = { PENDING: 0, APPROVED: 1, REJECTED: 2, EXPIRED: 3 } as const;
+const DELIVERY = { DELIVERED: 0, QUEUED: 1, NO_DEVICES: 2, REJECTED: 3 } as const;
+const QUOTA = { ACTIVE: 0, SUSPENDED: 1, DELETED: 2 } as const;
 
 /** What a human decided, or that nobody has yet. */
 export type DecisionOutcome = 'approved' | 'rejected' | 'expired' | 'pending';
@@ -22,14 +28,14 @@ export function isTerminalOutcome(outcome: DecisionOutcome): outcome is Terminal
  * @throws NoxyError `PROTOCOL` for an unknown enum value, or `pending=false` with no verdict
  */
 export function outcomeFromResponse(res: agent.GetDecisionOutcomeResponse): DecisionOutcome {
-  switch (res.outcome) {
-    case agent.DecisionOutcome.DECISION_OUTCOME_APPROVED:
+  switch (res.outcome as number) {
+    case OUTCOME.APPROVED:
       return 'approved';
-    case agent.DecisionOutcome.DECISION_OUTCOME_REJECTED:
+    case OUTCOME.REJECTED:
       return 'rejected';
-    case agent.DecisionOutcome.DECISION_OUTCOME_EXPIRED:
+    case OUTCOME.EXPIRED:
       return 'expired';
-    case agent.DecisionOutcome.DECISION_OUTCOME_PENDING:
+    case OUTCOME.PENDING:
       if (!res.pending) {
         // The official SDKs stop here and report PENDING; that hides a relay that lost track of
         // the decision. Nothing was approved, so say so loudly.
@@ -60,14 +66,14 @@ export type DeliveryStatus =
 
 /** Maps the wire DeliveryStatus (unknown numbers → `error`). */
 export function deliveryStatusFromWire(status: agent.DeliveryStatus | number): DeliveryStatus {
-  switch (status) {
-    case agent.DeliveryStatus.DELIVERED:
+  switch (status as number) {
+    case DELIVERY.DELIVERED:
       return 'delivered';
-    case agent.DeliveryStatus.QUEUED:
+    case DELIVERY.QUEUED:
       return 'queued';
-    case agent.DeliveryStatus.NO_DEVICES:
+    case DELIVERY.NO_DEVICES:
       return 'no_devices';
-    case agent.DeliveryStatus.REJECTED:
+    case DELIVERY.REJECTED:
       return 'rejected';
     default:
       return 'error';
@@ -79,12 +85,12 @@ export type QuotaStatus = 'active' | 'suspended' | 'deleted' | 'unknown';
 
 /** Maps the wire QuotaStatus. */
 export function quotaStatusFromWire(status: agent.QuotaStatus | number): QuotaStatus {
-  switch (status) {
-    case agent.QuotaStatus.QUOTA_ACTIVE:
+  switch (status as number) {
+    case QUOTA.ACTIVE:
       return 'active';
-    case agent.QuotaStatus.QUOTA_SUSPENDED:
+    case QUOTA.SUSPENDED:
       return 'suspended';
-    case agent.QuotaStatus.QUOTA_DELETED:
+    case QUOTA.DELETED:
       return 'deleted';
     default:
       return 'unknown';

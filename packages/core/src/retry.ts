@@ -10,7 +10,6 @@
 import { backoffDelay, RETRY_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
 import { NoxyError } from './errors.js';
-import { pushbackMs } from './grpc-errors.js';
 
 /** gRFC A6 retry throttling state, one per client. */
 export class RetryBudget {
@@ -57,7 +56,7 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
     } catch (err) {
       const retryable = NoxyError.isInstance(err) && err.retryable;
       const allowed = retryable && budget.failure();
-      const pushback = pushbackMs(NoxyError.isInstance(err) ? err.cause : err);
+      const pushback = NoxyError.isInstance(err) ? err.retryAfterMs : undefined;
       if (!allowed || n + 1 >= maxAttempts || pushback === null) throw err;
       await clock.sleep(pushback ?? backoffDelay(policy, n, random), signal);
     }

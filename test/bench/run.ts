@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
+ * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp).
+ * @module
+ */
+import { benchDetectionLag } from './detection-lag.bench.js';
+import { benchEnvelope } from './envelope.bench.js';
+import { benchMcpColdStart } from './mcp-cold-start.bench.js';
+
+const all: Record<string, () => Promise<void>> = {
+  envelope: benchEnvelope,
+  lag: benchDetectionLag,
+  mcp: benchMcpColdStart,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(all)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  console.log(`# ${name}`);
+  await run();
+}
