@@ -5,11 +5,13 @@
  */
 import { benchDetectionLag } from './detection-lag.bench.js';
 import { benchEnvelope } from './envelope.bench.js';
+import { benchFanOut } from './fan-out.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
 
 const all: Record<string, () => Promise<void>> = {
   envelope: benchEnvelope,
   lag: benchDetectionLag,
+  fanout: benchFanOut,
   mcp: benchMcpColdStart,
 };
 
