@@ -4,12 +4,13 @@
  * @module
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { authenticationFailed, type Aead } from './envelope/aead.js';
+import { assertAesKey, authenticationFailed, type Aead } from './envelope/aead.js';
 import { TAG_BYTES } from './envelope/envelope.js';
 
 /** AES-256-GCM with node:crypto; byte-identical to the WebCrypto one. */
 export const nodeAead: Aead = {
   encrypt(key, nonce, plaintext) {
+    assertAesKey(key);
     const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     const head = cipher.update(plaintext);
     const tail = cipher.final();
@@ -21,6 +22,7 @@ export const nodeAead: Aead = {
     return out;
   },
   decrypt(key, nonce, sealed) {
+    assertAesKey(key);
     if (sealed.length < TAG_BYTES) throw authenticationFailed();
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });

@@ -22,8 +22,15 @@ export function authenticationFailed(cause?: unknown): NoxyError {
 
 type Buf = Uint8Array<ArrayBuffer>;
 
-const importKey = (raw: Uint8Array, usage: 'encrypt' | 'decrypt') =>
-  crypto.subtle.importKey('raw', raw as Buf, 'AES-GCM', false, [usage]);
+/** AES-256 only: WebCrypto would silently run AES-128 on a 16-byte key. */
+export function assertAesKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== 32) throw new NoxyError('CRYPTO', 'AES-256-GCM key must be 32 bytes');
+}
+
+const importKey = (raw: Uint8Array, usage: 'encrypt' | 'decrypt') => {
+  assertAesKey(raw);
+  return crypto.subtle.importKey('raw', raw as Buf, 'AES-GCM', false, [usage]);
+};
 
 /** AES-256-GCM through WebCrypto (`globalThis.crypto.subtle`): browsers, Node, Deno, Bun. */
 export const webCryptoAead: Aead = {

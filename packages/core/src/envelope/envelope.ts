@@ -97,6 +97,7 @@ export async function openEnvelope(
   kem: KemBackend,
   aead: Aead = webCryptoAead,
 ): Promise<Uint8Array> {
+  if (typeof envelope !== 'object' || envelope === null) throw new NoxyError('CRYPTO', 'envelope expected { kyberCt, nonce, ciphertext }');
   const { kyberCt, nonce, ciphertext } = envelope;
   if (!(kyberCt instanceof Uint8Array) || kyberCt.length !== ML_KEM_768.cipherText) {
     throw new NoxyError('CRYPTO', `envelope kyber_ct expected ${ML_KEM_768.cipherText} bytes`);
