@@ -35,6 +35,9 @@ export const RETRY_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 2000, multi
  * @param random a uniform [0, 1) source (injectable for tests)
  */
 export function backoffDelay(policy: BackoffPolicy, step: number, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** Math.min(step, 64));
+  // No clamp on `step`: with a slow multiplier (e.g. 1.01) the cap is reached only after more than
+  // 64 steps. Overflow is harmless (Infinity → the cap); 0 · Infinity (initialMs 0) is 0.
+  const grown = policy.initialMs * policy.multiplier ** step;
+  const base = Math.min(policy.maxMs, Number.isNaN(grown) ? 0 : grown);
   return base * (1 - policy.jitter * random());
 }

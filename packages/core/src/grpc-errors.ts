@@ -2,7 +2,7 @@
  * The one place where gRPC failures become `NoxyError`s (style.md §8.4).
  * @module
  */
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { NoxyError, type NoxyErrorCode } from './errors.js';
 
 /** Trailer the local relay (and any relay that wishes) sets to say which limit was hit. */
@@ -75,5 +75,25 @@ export function toNoxyError(err: unknown, method: string, secret?: string): Noxy
   if (secret) details = details.split(secret).join('[redacted]');
   const name = status[err.code] ?? String(err.code);
   const retryAfterMs = pushbackMs(err);
-  return new NoxyError(code, `${method} failed: ${name}: ${details}`, { grpcCode: err.code, retryable, cause: err, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  const cause = secret ? scrubbed(err, secret) : err;
+  return new NoxyError(code, `${method} failed: ${name}: ${details}`, { grpcCode: err.code, retryable, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+}
+
+/**
+ * `err` itself, or — when the relay echoed `secret` in its message or trailers — a copy with it
+ * redacted, so that logging the cause (`util.inspect`, `console.error`) cannot leak the token.
+ */
+function scrubbed(err: ServiceError, secret: string): ServiceError {
+  const has = (v: unknown) => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('latin1') : '').includes(secret);
+  const leakyKeys = Object.keys(err.metadata?.toJSON() ?? {}).filter((key) => err.metadata.get(key).some(has));
+  if (!has(err.message) && !has(err.details) && !has(err.stack) && leakyKeys.length === 0) return err;
+  const redact = (text: string) => text.split(secret).join('[redacted]');
+  const metadata = err.metadata ? err.metadata.clone() : new Metadata();
+  for (const key of leakyKeys) {
+    metadata.remove(key);
+    if (!key.endsWith('-bin')) metadata.set(key, '[redacted]');
+  }
+  const copy = Object.assign(new Error(redact(err.message)), { code: err.code, details: redact(err.details ?? ''), metadata });
+  copy.stack = redact(err.stack ?? copy.stack ?? '');
+  return copy;
 }

@@ -54,7 +54,8 @@ function valid(type: IdentityType, id: string): boolean {
 
 /** Infers the kind of a bare identity string: 0x-address, email, +E.164, else user_id. */
 export function inferIdentityType(id: string): IdentityType {
-  if (/^0x[0-9a-fA-F]*$/.test(id) && id.length > 2) return 'wallet';
+  // Anything shaped like an address is checked as one, so a typo is refused, not re-typed.
+  if (/^0x/i.test(id)) return 'wallet';
   if (id.includes('@')) return 'email';
   if (id.startsWith('+')) return 'phone';
   return 'user_id';

@@ -42,18 +42,19 @@ function write(value: unknown, path: string, seen: Set<object>, out: string[]): 
     return;
   }
   const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
-    write((obj as { toJSON(): unknown }).toJSON(), path, seen, out);
-    return;
-  }
   if (seen.has(obj)) fail(path, 'no circular reference', value);
   seen.add(obj);
-  if (Array.isArray(obj)) {
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+    // In `seen` meanwhile, so a toJSON that returns its own object is a cycle, not a stack overflow.
+    write((obj as { toJSON(): unknown }).toJSON(), path, seen, out);
+  } else if (Array.isArray(obj)) {
     out.push('[');
-    obj.forEach((item, i) => {
+    // An index loop, not forEach: a hole must be refused like `undefined`, not skipped (which
+    // would produce invalid JSON such as `[,1]`).
+    for (let i = 0; i < obj.length; i++) {
       if (i > 0) out.push(',');
-      write(item, `${path}[${i}]`, seen, out);
-    });
+      write(obj[i], `${path}[${i}]`, seen, out);
+    }
     out.push(']');
   } else {
     const proto = Object.getPrototypeOf(obj) as unknown;
@@ -82,7 +83,15 @@ export function serializeDecision(decision: unknown, field = 'decision'): Uint8A
     fail(field, 'a plain JSON object', decision);
   }
   const out: string[] = [];
-  write(decision, field, new Set(), out);
+  try {
+    write(decision, field, new Set(), out);
+  } catch (err) {
+    // Nesting deep enough to exhaust the stack (or a toJSON that never ends): a typed error.
+    if (err instanceof RangeError) fail(field, `a JSON value that can be serialised (${err.message})`, decision);
+    throw err;
+  }
+  // A top-level toJSON (a Date, say) may turn the object into a string or an array.
+  if (out[0] !== '{') fail(field, 'a plain JSON object', decision);
   const bytes = new TextEncoder().encode(out.join(''));
   if (bytes.length > MAX_DECISION_BYTES) {
     throw new NoxyError('INVALID_ARGUMENT', `"${field}" expected at most ${MAX_DECISION_BYTES} bytes of JSON, got ${bytes.length}`, { field });

@@ -59,6 +59,31 @@ function transient(err: unknown): boolean {
 }
 
 /**
+ * Takes a poll token, giving up (false) when `ms` pass first; `ABORTED` if `signal` fires.
+ */
+async function acquireBefore(scheduler: PollScheduler, clock: Clock, signal: AbortSignal | undefined, ms: number): Promise<boolean> {
+  if (ms === Infinity) {
+    await scheduler.acquire(signal);
+    return true;
+  }
+  const expired = new AbortController();
+  const done = new AbortController();
+  void clock.sleep(Math.max(0, ms), done.signal).then(
+    () => expired.abort(),
+    () => undefined,
+  );
+  try {
+    await scheduler.acquire(signal ? AbortSignal.any([signal, expired.signal]) : expired.signal);
+    return true;
+  } catch (err) {
+    if (expired.signal.aborted && !signal?.aborted) return false;
+    throw err;
+  } finally {
+    done.abort();
+  }
+}
+
+/**
  * Polls until the decision is terminal, its deadline passes, or the caller's limit is reached.
  * @throws NoxyError `ABORTED`, or a non-transient relay error
  */
@@ -73,7 +98,13 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
   let lastError: unknown;
   for (let step = 0; ; step++) {
     if (signal?.aborted) throw abortError(signal);
-    await scheduler.acquire(signal);
+    // The caller's limit is a promise (e.g. an MCP host's timeout): when the client's poll budget
+    // is oversubscribed, stop queueing for a poll at that limit and report `pending`.
+    const limitedByCaller = callerDeadline < decisionDeadline;
+    if (!(await acquireBefore(scheduler, clock, signal, limitedByCaller ? callerDeadline - clock.now() : Infinity))) {
+      if (lastError) throw lastError;
+      return { outcome: 'pending', decisionId, polls, observedAt: clock.now() };
+    }
     let outcome: DecisionOutcome = 'pending';
     try {
       polls++;

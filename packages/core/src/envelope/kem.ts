@@ -85,6 +85,9 @@ interface LiboqsKem {
 
 const LIBOQS = '@oqs/liboqs-js';
 
+/** liboqs-js validates inputs as exact `Uint8Array`s: Node Buffers (a subclass) are refused. */
+const plain = (bytes: Uint8Array): Uint8Array => (bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 /**
  * Creates the liboqs WebAssembly backend. Throws `CRYPTO` when `@oqs/liboqs-js` is not installed.
  */
@@ -106,10 +109,10 @@ export async function createLiboqsBackend(): Promise<KemBackend> {
     },
     encapsulate(publicKey, coins) {
       if (coins) notDeterministic('liboqs', 'encapsulation coins');
-      const { ciphertext, sharedSecret } = kem.encapsulate(publicKey);
+      const { ciphertext, sharedSecret } = kem.encapsulate(plain(publicKey));
       return { cipherText: ciphertext, sharedSecret };
     },
-    decapsulate: (cipherText, secretKey) => kem.decapsulate(cipherText, secretKey),
+    decapsulate: (cipherText, secretKey) => kem.decapsulate(plain(cipherText), plain(secretKey)),
   };
 }
 
