@@ -28,6 +28,8 @@ export interface LocalStack {
   /** Decisions each device received, in order. */
   received: ReceivedDecision[][];
   client: NoxyClient;
+  /** A new device object reusing device `index`'s keys (the same phone after a restart). */
+  newDevice(index: number): Promise<NoxyDevice>;
   /** A second client with the same settings (e.g. for a server under test). */
   newClient(overrides?: Partial<NoxyClientOptions>): NoxyClient;
   close(): Promise<void>;
@@ -42,16 +44,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const devices: NoxyDevice[] = [];
   const received: ReceivedDecision[][] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  for (const spec of specs) {
-    const transport = spec.transport ?? 'grpc';
-    const device = await createNoxyDevice({
+  const keyStores = specs.map(() => createMemoryKeyStore());
+  const makeDevice = (index: number) => {
+    const transport = specs[index]!.transport ?? 'grpc';
+    return createNoxyDevice({
       relayUrl: transport === 'grpc' ? relay.grpcUrl : relay.httpUrl,
       appId: app.appId,
       identity,
       signingSecret: app.signingSecret,
-      keyStore: createMemoryKeyStore(),
+      keyStore: keyStores[index]!,
       transport,
     });
+  };
+  const extra: NoxyDevice[] = [];
+  for (const [index, spec] of specs.entries()) {
+    const device = await makeDevice(index);
     const log: ReceivedDecision[] = [];
     received.push(log);
     device.on('decision', (d) => {
@@ -83,10 +90,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     received,
     client,
     newClient,
+    async newDevice(index) {
+      const device = await makeDevice(index);
+      extra.push(device);
+      return device;
+    },
     async close() {
       for (const t of timers) clearTimeout(t);
       for (const c of clients) c.close();
-      for (const d of devices) d.close();
+      for (const d of [...devices, ...extra]) d.close();
       await relay.close();
     },
   };
