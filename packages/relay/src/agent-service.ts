@@ -1,0 +1,197 @@
+/**
+ * The Agent API: `noxy.agent.AgentService` (protocol.md §1.1) and the v1
+ * `noxy.push.PushService` (§1.2), authenticated by `authorization: Bearer <app token>`.
+ *
+ * Errors (documented in the package README):
+ * - missing / unknown token → UNAUTHENTICATED;
+ * - per-app token bucket exceeded → RESOURCE_EXHAUSTED, trailers `grpc-retry-pushback-ms`
+ *   and `noxy-error: RATE_LIMITED`;
+ * - monthly quota used up → RESOURCE_EXHAUSTED "…quota…", trailers `noxy-error:
+ *   QUOTA_EXHAUSTED` and `grpc-retry-pushback-ms: -1` (gRFC A6: do not retry);
+ * - malformed request → INVALID_ARGUMENT naming the field;
+ * - GetDecisionOutcome for an unknown id, or one of another app or identity → NOT_FOUND.
+ * @module
+ */
+import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { agent, push } from '@noxy-approval/proto';
+import { QuotaExhaustedError, type DecisionEngine, type RouteInput } from './engine.js';
+import { MalformedRequest, statusError } from './grpc-util.js';
+import type { RelayLogger } from './logger.js';
+import type { KeyedRateLimiter } from './rate-limit.js';
+import { sha256 } from './secrets.js';
+import type { AppRecord, RelayStore } from './store/index.js';
+
+/** What the Agent API handlers share. */
+export interface AgentContext {
+  store: RelayStore;
+  engine: DecisionEngine;
+  now: () => number;
+  logger: RelayLogger;
+  limiter: KeyedRateLimiter;
+  agentPerSecond: number;
+  /** Largest accepted `ciphertext`, bytes. */
+  maxCiphertextBytes: number;
+  /** Whether GetIdentityDevices returns devices' Ed25519 keys (see README "Security"). */
+  exposeDeviceSigningKeys: boolean;
+}
+
+/** A handler's refusal, turned into a gRPC status by {@link unary}. */
+class RpcError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly trailers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+const KYBER_CT_BYTES = 1088;
+const AEAD_NONCE_BYTES = 12;
+const AEAD_TAG_BYTES = 16;
+const MAX_ID = 200;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function checkId(value: string, field: string, required: boolean): void {
+  if ((required && value === '') || value.length > MAX_ID || CONTROL.test(value)) {
+    const need = required ? 'a non-empty id' : 'an id';
+    throw new RpcError(status.INVALID_ARGUMENT, `"${field}" expected ${need} of at most ${MAX_ID} printable characters`);
+  }
+}
+
+function authorize(ctx: AgentContext, call: ServerUnaryCall<unknown, unknown>): AppRecord {
+  const values = call.metadata.get('authorization');
+  const header = values.length === 1 && typeof values[0] === 'string' ? values[0].trim() : '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) throw new RpcError(status.UNAUTHENTICATED, 'missing or malformed "authorization: Bearer <app token>" metadata');
+  const app = ctx.store.apps.byTokenHash(sha256(match[1]));
+  if (!app) throw new RpcError(status.UNAUTHENTICATED, 'app token not recognised');
+  const waitMs = ctx.limiter.take(app.appId);
+  if (waitMs > 0) {
+    throw new RpcError(status.RESOURCE_EXHAUSTED, `rate limit exceeded: ${ctx.agentPerSecond} requests per second per app`, {
+      'grpc-retry-pushback-ms': String(waitMs),
+      'noxy-error': 'RATE_LIMITED',
+    });
+  }
+  return app;
+}
+
+// Wraps a handler with authentication, rate limiting, malformed-input and error mapping.
+function unary<Req, Res>(ctx: AgentContext, method: string, fn: (app: AppRecord, req: Req) => Res) {
+  return (call: ServerUnaryCall<Req | MalformedRequest, Res>, callback: sendUnaryData<Res>): void => {
+    try {
+      const app = authorize(ctx, call as ServerUnaryCall<unknown, unknown>);
+      if (call.request instanceof MalformedRequest) {
+        throw new RpcError(status.INVALID_ARGUMENT, `malformed ${method} request: ${call.request.reason}`);
+      }
+      const response = fn(app, call.request);
+      // Answer only once the change is durable (group commit, store/index.ts).
+      ctx.store.afterCommit(
+        () => callback(null, response),
+        () => callback(statusError(status.UNAVAILABLE, 'the relay could not store the request; retry')),
+      );
+    } catch (error) {
+      if (error instanceof RpcError) {
+        callback(statusError(error.code, error.message, error.trailers));
+      } else if (error instanceof QuotaExhaustedError) {
+        callback(statusError(status.RESOURCE_EXHAUSTED, error.message, { 'noxy-error': 'QUOTA_EXHAUSTED', 'grpc-retry-pushback-ms': '-1' }));
+      } else {
+        ctx.logger.error('agent call failed', { method, error: error instanceof Error ? error.message : String(error) });
+        callback(statusError(status.INTERNAL, 'internal error'));
+      }
+    }
+  };
+}
+
+function routeInput(ctx: AgentContext, r: Omit<agent.RouteDecisionRequest, 'decisionId'> & { decisionId: string }): RouteInput {
+  checkId(r.requestId, 'request_id', true);
+  checkId(r.decisionId, 'decision_id', false);
+  checkId(r.targetDeviceId, 'target_device_id', false);
+  if (r.kyberCt.length !== KYBER_CT_BYTES) {
+    throw new RpcError(status.INVALID_ARGUMENT, `"kyber_ct" expected ${KYBER_CT_BYTES} bytes (ML-KEM-768 ciphertext), got ${r.kyberCt.length}`);
+  }
+  if (r.nonce.length !== AEAD_NONCE_BYTES) {
+    throw new RpcError(status.INVALID_ARGUMENT, `"nonce" expected ${AEAD_NONCE_BYTES} bytes, got ${r.nonce.length}`);
+  }
+  if (r.ciphertext.length < AEAD_TAG_BYTES || r.ciphertext.length > ctx.maxCiphertextBytes) {
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `"ciphertext" expected ${AEAD_TAG_BYTES}..${ctx.maxCiphertextBytes} bytes (AES-GCM output with tag), got ${r.ciphertext.length}`,
+    );
+  }
+  return {
+    requestId: r.requestId,
+    decisionId: r.decisionId,
+    targetDeviceId: r.targetDeviceId,
+    ttlSeconds: r.ttlSeconds,
+    kyberCt: r.kyberCt,
+    nonce: r.nonce,
+    ciphertext: r.ciphertext,
+  };
+}
+
+function quota(ctx: AgentContext, app: AppRecord, requestId: string): agent.GetQuotaResponse {
+  const used = ctx.store.apps.quotaUsed(app.appId, ctx.now());
+  return {
+    requestId,
+    appName: app.name,
+    quotaTotal: BigInt(app.quotaTotal),
+    quotaRemaining: BigInt(Math.max(0, app.quotaTotal - used)),
+    status: agent.QuotaStatus.QUOTA_ACTIVE,
+  };
+}
+
+function identityDevices(ctx: AgentContext, app: AppRecord, r: agent.GetIdentityDevicesRequest): agent.GetIdentityDevicesResponse {
+  checkId(r.identityId, 'identity_id', true);
+  const devices = ctx.store.devices.activeOfIdentity(app.appId, r.identityId).map((d) => ({
+    deviceId: d.deviceId,
+    publicKey: ctx.exposeDeviceSigningKeys ? d.publicKey : Buffer.alloc(0),
+    pqPublicKey: d.pqPublicKey,
+  }));
+  return { requestId: r.requestId, devices };
+}
+
+const OUTCOME: Record<'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED', agent.DecisionOutcome> = {
+  PENDING: agent.DecisionOutcome.DECISION_OUTCOME_PENDING,
+  APPROVED: agent.DecisionOutcome.DECISION_OUTCOME_APPROVED,
+  REJECTED: agent.DecisionOutcome.DECISION_OUTCOME_REJECTED,
+  EXPIRED: agent.DecisionOutcome.DECISION_OUTCOME_EXPIRED,
+};
+
+/**
+ * The `noxy.agent.AgentService` implementation.
+ * @param ctx shared state
+ */
+export function agentServiceImpl(ctx: AgentContext): UntypedServiceImplementation {
+  return {
+    routeDecision: unary(ctx, 'RouteDecision', (app, r: agent.RouteDecisionRequest): agent.DeliveryOutcome => {
+      const result = ctx.engine.route(app, routeInput(ctx, r));
+      return { status: result.status, requestId: r.requestId, decisionId: result.decisionId };
+    }),
+    getDecisionOutcome: unary(ctx, 'GetDecisionOutcome', (app, r: agent.GetDecisionOutcomeRequest): agent.GetDecisionOutcomeResponse => {
+      checkId(r.decisionId, 'decision_id', true);
+      checkId(r.identityId, 'identity_id', true);
+      const found = ctx.engine.outcome(app.appId, r.decisionId, r.identityId);
+      if (!found.found) throw new RpcError(status.NOT_FOUND, 'no decision with this decision_id for this identity_id and app');
+      return { requestId: r.requestId, pending: found.pending, outcome: OUTCOME[found.outcome] };
+    }),
+    getQuota: unary(ctx, 'GetQuota', (app, r: agent.GetQuotaRequest) => quota(ctx, app, r.requestId)),
+    getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: agent.GetIdentityDevicesRequest) => identityDevices(ctx, app, r)),
+  } as UntypedServiceImplementation;
+}
+
+/**
+ * The v1 `noxy.push.PushService` implementation: a push is a decision whose id the relay
+ * chooses (v1 clients cannot poll an outcome, but devices answer it like any other).
+ * @param ctx shared state
+ */
+export function pushServiceImpl(ctx: AgentContext): UntypedServiceImplementation {
+  return {
+    pushNotification: unary(ctx, 'PushNotification', (app, r: push.PushNotificationRequest): push.PushResponse => {
+      const result = ctx.engine.route(app, routeInput(ctx, { ...r, decisionId: '' }));
+      return { status: result.status as number as push.DeliveryStatus, requestId: r.requestId };
+    }),
+    getQuota: unary(ctx, 'GetQuota', (app, r: push.GetQuotaRequest) => quota(ctx, app, r.requestId)),
+    getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: push.GetIdentityDevicesRequest) => identityDevices(ctx, app, r)),
+  } as UntypedServiceImplementation;
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+/**
+ * `noxy-relay` — run and administer a local Noxy relay.
+ *
+ *   noxy-relay start [--data ./.noxy] [--host 127.0.0.1] [--grpc-port 7070] [--http-port 7071]
+ *                    [--tls-cert cert.pem --tls-key key.pem] [--web-root dir] [--log-level info]
+ *   noxy-relay app create --name NAME [--quota N] [--json]
+ *   noxy-relay pair --app APP_ID --identity ID [--type email|phone|wallet|user_id] [--ttl 600] [--relay URL] [--json]
+ *   noxy-relay status [--json]
+ *
+ * The only place in this package that reads `process.env` (`NOXY_RELAY_DATA`) or argv.
+ * @module
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NoxyError, type IdentityInput, type IdentityType } from '@noxy-approval/core';
+import { createApp, createPairing, relayStatus } from './admin.js';
+import { createConsoleLogger, type LogLevel } from './logger.js';
+import { RelayStore } from './store/index.js';
+
+const USAGE = `noxy-relay — a local Noxy relay (Agent API, device gRPC + WebSocket API, SQLite store)
+
+Usage:
+  noxy-relay start [--data DIR] [--host ADDR] [--grpc-port N] [--http-port N]
+                   [--tls-cert FILE --tls-key FILE] [--web-root DIR] [--log-level LEVEL]
+  noxy-relay app create --name NAME [--quota N] [--json]
+  noxy-relay pair --app APP_ID --identity ID [--type wallet|email|phone|user_id] [--ttl SECONDS] [--relay URL] [--json]
+  noxy-relay status [--json]
+
+Options:
+  --data DIR        data folder (default $NOXY_RELAY_DATA or ./.noxy)
+  --host ADDR       bind address (default 127.0.0.1; anything else should use TLS)
+  --grpc-port N     gRPC port for agents and gRPC devices (default 7070; 0 = any free port)
+  --http-port N     HTTP port for WebSocket devices and the web root (default 7071; 0 = any)
+`;
+
+/** A usage mistake: printed with the usage text, exit code 2. */
+class UsageError extends Error {}
+
+const OPTIONS = {
+  data: { type: 'string' },
+  host: { type: 'string' },
+  'grpc-port': { type: 'string' },
+  'http-port': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'web-root': { type: 'string' },
+  'log-level': { type: 'string' },
+  name: { type: 'string' },
+  quota: { type: 'string' },
+  app: { type: 'string' },
+  identity: { type: 'string' },
+  type: { type: 'string' },
+  ttl: { type: 'string' },
+  relay: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function port(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new UsageError(`--${flag} expected a port 0..65535, got "${value}"`);
+  return n;
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} expected a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+const dataDir = (v: Values): string => resolve(v.data ?? process.env.NOXY_RELAY_DATA ?? './.noxy');
+const runFile = (dir: string): string => join(dir, 'relay.json');
+const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+async function start(v: Values): Promise<void> {
+  const dir = dataDir(v);
+  const level = (v['log-level'] ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(`--log-level expected debug|info|warn|error|silent`);
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const tls = v['tls-cert'] && v['tls-key'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']) } : undefined;
+  // Loaded here so the admin commands do not pay for gRPC, protobuf and the device package.
+  const { startRelay } = await import('./server.js');
+  const relay = await startRelay({
+    dataDir: dir,
+    host: v.host ?? '127.0.0.1',
+    grpcPort: port(v['grpc-port'], 'grpc-port', 7070),
+    httpPort: port(v['http-port'], 'http-port', 7071),
+    tls,
+    webRoot: v['web-root'],
+    logger: createConsoleLogger(level),
+  });
+  writeFileSync(runFile(dir), JSON.stringify({ grpcUrl: relay.grpcUrl, httpUrl: relay.httpUrl, wsUrl: relay.wsUrl, pid: process.pid }), { mode: 0o600 });
+  out('noxy-relay ready');
+  out(`grpc  ${relay.grpcUrl}`);
+  out(`http  ${relay.httpUrl}`);
+  out(`ws    ${relay.wsUrl}`);
+  out(`data  ${relay.store.path}`);
+  const durability = relay.store.durability();
+  out(`store journal_mode=${durability.journalMode} synchronous=${durability.synchronous}`);
+  if (relay.status().apps.length === 0) out('no apps yet: run `noxy-relay app create --name my-app`');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`noxy-relay: ${signal} again, exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`noxy-relay: ${signal}, shutting down\n`);
+    relay
+      .close()
+      .then(() => {
+        rmSync(runFile(dir), { force: true });
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`noxy-relay: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function withStore<T>(v: Values, fn: (store: RelayStore) => T): T {
+  const store = RelayStore.open(dataDir(v));
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function appCreate(v: Values): void {
+  if (!v.name) throw new UsageError('app create needs --name NAME');
+  const quotaTotal = positiveInt(v.quota, 'quota');
+  const app = withStore(v, (store) => createApp(store, Date.now(), { name: v.name!, quotaTotal }));
+  if (v.json) return out(JSON.stringify(app));
+  out('App created. The token and the signing secret are shown ONCE: store them now.');
+  out(`  app id          ${app.appId}`);
+  out(`  app token       ${app.appToken}    (agents: authToken / NOXY_AUTH_TOKEN)`);
+  out(`  signing secret  ${app.signingSecret}    (devices: APP_SIGNING_SECRET)`);
+}
+
+function relayUrlOf(v: Values): string {
+  if (v.relay) return v.relay;
+  const file = runFile(dataDir(v));
+  if (existsSync(file)) {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as { grpcUrl?: unknown };
+    if (typeof info.grpcUrl === 'string') return info.grpcUrl;
+  }
+  return 'http://127.0.0.1:7070';
+}
+
+function pair(v: Values): void {
+  if (!v.app) throw new UsageError('pair needs --app APP_ID');
+  if (!v.identity) throw new UsageError('pair needs --identity ID');
+  const identity: IdentityInput = v.type ? { type: v.type as IdentityType, id: v.identity } : v.identity;
+  const ttlSeconds = positiveInt(v.ttl, 'ttl');
+  const relayUrl = relayUrlOf(v);
+  const p = withStore(v, (store) => createPairing(store, Date.now(), relayUrl, { appId: v.app!, identity, ttlSeconds }));
+  if (v.json) return out(JSON.stringify(p));
+  out(`Pairing code for ${p.identityType} ${p.identityId} (one use, expires ${new Date(p.expiresAt).toISOString()}):`);
+  out(`  code  ${p.code}`);
+  out(`  link  ${p.link}`);
+}
+
+function status(v: Values): void {
+  const dir = dataDir(v);
+  if (!existsSync(join(dir, 'relay.db'))) throw new UsageError(`no relay data in ${dir} (run \`noxy-relay start\` or pass --data)`);
+  const s = withStore(v, (store) => relayStatus(store, Date.now()));
+  let running: string | undefined;
+  if (existsSync(runFile(dir))) {
+    const info = JSON.parse(readFileSync(runFile(dir), 'utf8')) as { grpcUrl?: string; pid?: number };
+    try {
+      if (typeof info.pid === 'number') process.kill(info.pid, 0);
+      running = info.grpcUrl;
+    } catch {
+      running = undefined; // stale file of a relay that was killed
+    }
+  }
+  if (v.json) return out(JSON.stringify({ ...s, running: running ?? null }));
+  out(`relay     ${running ? `running at ${running}` : 'not running'}`);
+  out(`apps      ${s.apps.length}`);
+  for (const a of s.apps) out(`  ${a.appId}  ${a.name}  quota ${a.quotaUsed}/${a.quotaTotal} this month`);
+  out(`devices   ${s.devices.active} active, ${s.devices.total - s.devices.active} revoked`);
+  const { total, ...byStatus } = s.decisions;
+  const parts = Object.entries(byStatus).map(([k, n]) => `${k.toLowerCase()} ${n}`);
+  out(`decisions ${total}${parts.length ? ` (${parts.join(', ')})` : ''}`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [command, sub] = positionals;
+  if (values.help || command === undefined || command === 'help') return void process.stdout.write(USAGE);
+  if (command === 'start') return start(values);
+  if (command === 'app' && sub === 'create') return appCreate(values);
+  if (command === 'pair') return pair(values);
+  if (command === 'status') return status(values);
+  throw new UsageError(`unknown command "${positionals.join(' ')}"`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`noxy-relay: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const message = NoxyError.isInstance(error) || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`noxy-relay: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,174 @@
+/**
+ * Device keys and registration (protocol.md §5.6, docs/local-relay-contract.md "Registration").
+ *
+ * A registration is accepted when its HMAC-SHA256 signature verifies with the app signing
+ * secret, or with an unexpired, unused pairing code of that app + identity (the code is then
+ * marked used). A repeated registration of keys the relay already knows succeeds with the same
+ * device id (protocol.md §10.5) when it carries the signature accepted the first time, or any
+ * signature valid under the app secret.
+ *
+ * Wallet signatures (protocol.md §5.7, browser SDK 2.0.x) cannot be verified — `issuedAt` is
+ * never sent — so they are refused as INVALID_SIGNATURE.
+ * @module
+ */
+import { IDENTITY_TYPES, NoxyError, parseIdentity, type IdentityType } from '@noxy-approval/core';
+import { encapsulationKeyProblem } from '@noxy-approval/core/envelope';
+import { verifyRegistrationSignature, type RegistrationFields } from '@noxy-approval/device';
+import { device } from '@noxy-approval/proto';
+import { bytesEqual, newDeviceId, sha256 } from './secrets.js';
+import type { AppRecord, DeviceRecord, RelayStore } from './store/index.js';
+
+/** Ed25519 public key length. */
+export const ED25519_PUBLIC_KEY_BYTES = 32;
+const MAX_DEVICE_TYPE = 64;
+
+/** A refusal: the device ErrorCode and a message naming the field. */
+export interface Refusal {
+  code: device.ErrorCode;
+  message: string;
+}
+
+/** A checked key pair. */
+export interface DeviceKeys {
+  publicKey: Buffer;
+  pqPublicKey: Buffer;
+}
+
+/**
+ * Checks a `DevicePublicKeys` message: a 32-byte Ed25519 key and an acceptable ML-KEM-768 key
+ * (1184 bytes, FIPS 203 modulus check, not the public all-zero-seed key).
+ * @param keys the message
+ * @param field its name in error messages
+ */
+export function checkDeviceKeys(keys: device.DevicePublicKeys | undefined, field: string): DeviceKeys | Refusal {
+  const invalid = (message: string): Refusal => ({ code: device.ErrorCode.INVALID_REQUEST, message });
+  if (!keys) return invalid(`"${field}" missing`);
+  if (keys.publicKey.length !== ED25519_PUBLIC_KEY_BYTES) {
+    return invalid(`"${field}.public_key" expected ${ED25519_PUBLIC_KEY_BYTES} bytes (Ed25519), got ${keys.publicKey.length}`);
+  }
+  const problem = encapsulationKeyProblem(keys.pqPublicKey);
+  if (problem === 'length') return invalid(`"${field}.pq_public_key" expected 1184 bytes (ML-KEM-768), got ${keys.pqPublicKey.length}`);
+  if (problem === 'modulus') return invalid(`"${field}.pq_public_key" fails the FIPS 203 modulus check`);
+  if (problem === 'zero-seed') return invalid(`"${field}.pq_public_key" is the publicly known all-zero-seed key`);
+  return { publicKey: Buffer.from(keys.publicKey), pqPublicKey: Buffer.from(keys.pqPublicKey) };
+}
+
+/** True when `value` is a {@link Refusal}. */
+export function isRefusal(value: object): value is Refusal {
+  return 'code' in value && 'message' in value;
+}
+
+/**
+ * The wire identity type of a proto enum value (unknown numbers → undefined).
+ * @param value `IdentityType` enum number
+ */
+export function identityTypeOf(value: number): IdentityType | undefined {
+  return Number.isInteger(value) && value >= 0 ? IDENTITY_TYPES[value] : undefined;
+}
+
+/** A registration request after field checks. */
+interface CheckedRegistration {
+  fields: RegistrationFields;
+  keys: DeviceKeys;
+  signature: Buffer;
+}
+
+function checkRegistration(appId: string, reg: device.RegisterDevice): CheckedRegistration | Refusal {
+  const invalid = (message: string): Refusal => ({ code: device.ErrorCode.INVALID_REQUEST, message });
+  const keys = checkDeviceKeys(reg.devicePubkeys, 'register_device.device_pubkeys');
+  if (isRefusal(keys)) return keys;
+  const identityType = identityTypeOf(reg.identityType);
+  if (!identityType) return invalid(`"register_device.identity_type" expected 0..3, got ${reg.identityType}`);
+  // protocol.md §6: wallets send wallet_address with identity_id empty; others identity_id.
+  const identityId = reg.identityId !== '' ? reg.identityId : (reg.walletAddress ?? '');
+  try {
+    parseIdentity({ type: identityType, id: identityId }, 'register_device.identity_id');
+  } catch (error) {
+    if (NoxyError.isInstance(error)) return invalid(error.message);
+    throw error;
+  }
+  if (reg.type.length > MAX_DEVICE_TYPE || /[\u0000-\u001f\u007f]/.test(reg.type)) {
+    return invalid(`"register_device.type" expected at most ${MAX_DEVICE_TYPE} printable characters`);
+  }
+  const fields: RegistrationFields = {
+    appId,
+    identityType,
+    identityId,
+    publicKey: keys.publicKey,
+    pqPublicKey: keys.pqPublicKey,
+    deviceType: reg.type,
+  };
+  return { fields, keys, signature: Buffer.from(reg.signature) };
+}
+
+/**
+ * Handles a RegisterDevice: verifies it and stores the device (or finds the known one).
+ * @param store the relay store
+ * @param app the app named by the request's `app_id`
+ * @param reg the request payload
+ * @param nowMs relay clock
+ * @returns the registered device, or why it was refused
+ */
+export function registerDevice(store: RelayStore, app: AppRecord, reg: device.RegisterDevice, nowMs: number): DeviceRecord | Refusal {
+  const checked = checkRegistration(app.appId, reg);
+  if (isRefusal(checked)) return checked;
+  const { fields, keys, signature } = checked;
+  const badSignature: Refusal = { code: device.ErrorCode.INVALID_SIGNATURE, message: 'registration signature does not verify' };
+  if (signature.length === 0) return { code: device.ErrorCode.INVALID_SIGNATURE, message: '"register_device.signature" missing' };
+
+  return store.transaction((): DeviceRecord | Refusal => {
+    const known = store.devices.byPublicKey(app.appId, keys.publicKey);
+    if (known) {
+      if (known.revokedAt !== undefined) return { code: device.ErrorCode.DEVICE_REVOKED, message: 'device revoked' };
+      if (!bytesEqual(known.pqPublicKey, keys.pqPublicKey)) {
+        return { code: device.ErrorCode.INVALID_REQUEST, message: '"device_pubkeys.public_key" is registered with another pq_public_key' };
+      }
+      if (known.identityId !== fields.identityId || known.identityType !== fields.identityType) {
+        return { code: device.ErrorCode.INVALID_REQUEST, message: 'these device keys are registered to another identity' };
+      }
+      const same = bytesEqual(sha256(signature), known.registrationHash);
+      return same || verifyRegistrationSignature(app.signingSecret, fields, signature) ? known : badSignature;
+    }
+    if (store.devices.byPqPublicKey(app.appId, keys.pqPublicKey)) {
+      return { code: device.ErrorCode.INVALID_REQUEST, message: '"device_pubkeys.pq_public_key" is already registered' };
+    }
+    let via: 'secret' | 'pairing' | undefined;
+    let pairingId: string | undefined;
+    if (verifyRegistrationSignature(app.signingSecret, fields, signature)) via = 'secret';
+    else {
+      for (const p of store.apps.openPairings(app.appId, fields.identityType, fields.identityId, nowMs)) {
+        if (p.code !== undefined && verifyRegistrationSignature(p.code, fields, signature)) {
+          via = 'pairing';
+          pairingId = p.pairingId;
+          break;
+        }
+      }
+    }
+    if (!via) return badSignature;
+    const record: DeviceRecord = {
+      deviceId: newDeviceId(),
+      appId: app.appId,
+      identityType: fields.identityType,
+      identityId: fields.identityId,
+      publicKey: keys.publicKey,
+      pqPublicKey: keys.pqPublicKey,
+      deviceType: fields.deviceType,
+      registrationHash: sha256(signature),
+      registeredVia: via,
+      registeredAt: nowMs,
+      rotatedAt: undefined,
+      revokedAt: undefined,
+    };
+    store.devices.insert(record);
+    if (pairingId !== undefined) {
+      store.apps.usePairing(pairingId, record.deviceId, nowMs);
+      store.decisions.audit(nowMs, app.appId, undefined, record.deviceId, 'pairing.used', { pairingId });
+    }
+    store.decisions.audit(nowMs, app.appId, undefined, record.deviceId, 'device.registered', {
+      identityType: record.identityType,
+      deviceType: record.deviceType,
+      via,
+    });
+    return record;
+  });
+}

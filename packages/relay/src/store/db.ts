@@ -1,0 +1,190 @@
+/**
+ * Opening the relay database: file location, durability pragmas and schema.
+ *
+ * Durability (reliability.md §5.6): `journal_mode=WAL` + `synchronous=FULL` syncs the WAL on
+ * every commit, so an answered request survives an application crash and a power loss (on
+ * storage that honours flush). `:memory:` is for tests and benchmarks only.
+ * @module
+ */
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** A better-sqlite3 connection. */
+export type Db = Database.Database;
+
+/** The database file name inside the data folder. */
+export const DB_FILE_NAME = 'relay.db';
+
+/** Version of the schema below, kept in `meta.schema_version`. */
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS apps (
+  app_id         TEXT PRIMARY KEY,
+  name           TEXT NOT NULL,
+  token_hash     BLOB NOT NULL UNIQUE,      -- SHA-256 of the app token; the token is never stored
+  signing_secret TEXT NOT NULL,             -- HMAC key of registrations (protocol §5.6)
+  quota_total    INTEGER NOT NULL,          -- decisions per calendar month (UTC)
+  created_at     INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS quota_usage (
+  app_id TEXT NOT NULL,
+  period TEXT NOT NULL,                     -- 'YYYY-MM' (UTC) of the relay clock
+  used   INTEGER NOT NULL,
+  PRIMARY KEY (app_id, period)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS devices (
+  device_id         TEXT PRIMARY KEY,
+  app_id            TEXT NOT NULL,
+  identity_type     TEXT NOT NULL,          -- wallet | email | phone | user_id
+  identity_id       TEXT NOT NULL,          -- byte-exact, never normalised
+  public_key        BLOB NOT NULL,          -- Ed25519, 32 bytes
+  pq_public_key     BLOB NOT NULL,          -- ML-KEM-768, 1184 bytes
+  device_type       TEXT NOT NULL,
+  registration_hash BLOB NOT NULL,          -- SHA-256 of the accepted registration signature
+  registered_via    TEXT NOT NULL,          -- 'secret' | 'pairing'
+  registered_at     INTEGER NOT NULL,
+  rotated_at        INTEGER,
+  revoked_at        INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS devices_by_key ON devices (app_id, public_key);
+CREATE UNIQUE INDEX IF NOT EXISTS devices_by_pq_key ON devices (app_id, pq_public_key);
+CREATE INDEX IF NOT EXISTS devices_by_identity ON devices (app_id, identity_id);
+
+CREATE TABLE IF NOT EXISTS pairings (
+  pairing_id    TEXT PRIMARY KEY,
+  app_id        TEXT NOT NULL,
+  identity_type TEXT NOT NULL,
+  identity_id   TEXT NOT NULL,
+  code          TEXT,                       -- cleared once used
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  used_at       INTEGER,
+  used_by       TEXT
+);
+CREATE INDEX IF NOT EXISTS pairings_open ON pairings (app_id, identity_id) WHERE used_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS decisions (
+  app_id        TEXT NOT NULL,
+  decision_id   TEXT NOT NULL,
+  identity_id   TEXT NOT NULL,
+  identity_type TEXT NOT NULL,
+  status        TEXT NOT NULL,              -- QUEUED DELIVERED ACKNOWLEDGED APPROVED REJECTED EXPIRED
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  PRIMARY KEY (app_id, decision_id, identity_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_open ON decisions (expires_at)
+  WHERE status IN ('QUEUED', 'DELIVERED', 'ACKNOWLEDGED');
+
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq          INTEGER PRIMARY KEY,         -- insertion order: devices drain oldest first
+  app_id       TEXT NOT NULL,
+  decision_id  TEXT NOT NULL,
+  device_id    TEXT NOT NULL,
+  identity_id  TEXT NOT NULL,
+  request_id   TEXT NOT NULL,
+  kyber_ct     BLOB NOT NULL,
+  nonce        BLOB NOT NULL,
+  ciphertext   BLOB NOT NULL,
+  status       TEXT NOT NULL,               -- QUEUED DELIVERED ACKNOWLEDGED CANCELLED
+  created_at   INTEGER NOT NULL,
+  delivered_at INTEGER,
+  acked_at     INTEGER,
+  routed_at    INTEGER                      -- when the device learnt the decision was closed
+);
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_key ON deliveries (app_id, decision_id, device_id);
+CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (device_id, seq)
+  WHERE status <> 'CANCELLED' AND routed_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS outcomes (
+  app_id      TEXT NOT NULL,
+  decision_id TEXT NOT NULL,
+  identity_id TEXT NOT NULL,
+  outcome     TEXT NOT NULL,                -- APPROVED REJECTED EXPIRED; first write wins
+  device_id   TEXT,                         -- NULL for EXPIRED
+  decided_at  INTEGER NOT NULL,
+  received_at INTEGER,
+  PRIMARY KEY (app_id, decision_id, identity_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS route_requests (
+  app_id      TEXT NOT NULL,
+  request_id  TEXT NOT NULL,
+  status      INTEGER NOT NULL,             -- agent.DeliveryStatus
+  decision_id TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (app_id, request_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS audit_events (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          INTEGER NOT NULL,
+  app_id      TEXT NOT NULL,
+  decision_id TEXT,
+  device_id   TEXT,
+  event       TEXT NOT NULL,
+  detail      TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_decision ON audit_events (app_id, decision_id);
+`;
+
+/**
+ * Opens (creating if needed) the relay database with the durability pragmas and schema.
+ * @param dataDir a folder (created with mode 0700), or `':memory:'`
+ * @returns the connection and the database file path (`':memory:'` in memory)
+ */
+export function openDatabase(dataDir: string): { db: Db; path: string } {
+  const memory = dataDir === ':memory:';
+  let path = ':memory:';
+  if (!memory) {
+    const dir = resolve(dataDir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    path = join(dir, DB_FILE_NAME);
+  }
+  const db = new Database(path);
+  try {
+    if (!memory) {
+      // Signing secrets and open pairing codes live here: owner-only.
+      chmodSync(path, 0o600);
+      db.pragma('journal_mode = WAL');
+    }
+    db.pragma('synchronous = FULL');
+    // The CLI's `app create` / `pair` may write while `start` runs: wait instead of failing.
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+    if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    else if (Number(row.value) > SCHEMA_VERSION) {
+      throw new Error(`relay database schema ${row.value} is newer than this relay (${SCHEMA_VERSION}); upgrade noxy-relay`);
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return { db, path };
+}
+
+/** The durability settings in force, as SQLite reports them. */
+export interface DurabilitySettings {
+  /** `wal` for a file database, `memory` in memory. */
+  journalMode: string;
+  /** 2 = FULL. */
+  synchronous: number;
+}
+
+/**
+ * Reads `PRAGMA journal_mode` and `PRAGMA synchronous`.
+ * @param db an open connection
+ */
+export function durabilitySettings(db: Db): DurabilitySettings {
+  return {
+    journalMode: String(db.pragma('journal_mode', { simple: true })),
+    synchronous: Number(db.pragma('synchronous', { simple: true })),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The device Client API over WebSocket JSON (protocol.md §5.4), on any path of the HTTP port.
+ * One {@link DeviceSession} per socket; frames are converted by ws-json.ts.
+ * @module
+ */
+import type { Server } from 'node:http';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { DeviceSession, type SessionContext } from './device-session.js';
+import { isJsonProblem, parseWsRequest, wsResponseJson } from './ws-json.js';
+
+/** Largest accepted frame (a registration with its 1184-byte key is ~2 KiB of JSON). */
+export const WS_MAX_FRAME_BYTES = 1 << 20;
+// A client that does not read its socket is cut off before it costs the relay unbounded memory.
+const MAX_BUFFERED_BYTES = 16 << 20;
+const HEARTBEAT_MS = 30_000;
+
+/** The running gateway. */
+export interface WsGateway {
+  /** Closes every socket (code 1001) and stops accepting upgrades. */
+  close(): Promise<void>;
+  /** Open sockets. */
+  readonly size: number;
+}
+
+/**
+ * Attaches the WebSocket gateway to an HTTP server.
+ * @param server the relay's HTTP server
+ * @param ctx shared session state
+ */
+export function attachWsGateway(server: Server, ctx: SessionContext): WsGateway {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME_BYTES });
+  const alive = new WeakMap<WebSocket, boolean>();
+  let counter = 0;
+  let closing = false;
+
+  server.on('upgrade', (req, socket, head) => {
+    if (closing) return void socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    alive.set(ws, true);
+    const session = new DeviceSession(
+      ctx,
+      (response) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return void ws.terminate();
+        ws.send(wsResponseJson(response));
+      },
+      `ws#${++counter}`,
+    );
+    ctx.logger.debug('device socket opened', { connection: session.label });
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data: RawData) => {
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const parsed = parseWsRequest(text);
+      if (isJsonProblem(parsed)) session.malformed(parsed.requestId, parsed.message);
+      else session.handle(parsed);
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      session.close();
+      ctx.logger.debug('device socket closed', { connection: session.label });
+    });
+  });
+
+  // Half-open sockets (a phone that lost the network) are dropped after one missed pong.
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    get size() {
+      return wss.clients.size;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        closing = true;
+        clearInterval(heartbeat);
+        for (const ws of wss.clients) ws.close(1001, 'relay shutting down');
+        // Sockets that do not finish the closing handshake promptly are cut.
+        const force = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+        }, 1000);
+        force.unref();
+        wss.close(() => {
+          clearTimeout(force);
+          done();
+        });
+      }),
+  };
+}
