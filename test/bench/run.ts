@@ -7,11 +7,13 @@ import { benchDetectionLag } from './detection-lag.bench.js';
 import { benchEnvelope } from './envelope.bench.js';
 import { benchFanOut } from './fan-out.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
+import { benchRelay } from './relay.bench.js';
 
 const all: Record<string, () => Promise<void>> = {
   envelope: benchEnvelope,
   lag: benchDetectionLag,
   fanout: benchFanOut,
+  relay: benchRelay,
   mcp: benchMcpColdStart,
 };
 
