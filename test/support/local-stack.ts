@@ -5,7 +5,7 @@
  */
 import { createNoxyClient, type IdentityInput, type NoxyClient, type NoxyClientOptions } from '@noxy-approval/core';
 import { createMemoryKeyStore, createNoxyDevice, type NoxyDevice, type ReceivedDecision } from '@noxy-approval/device';
-import { startRelay, type Relay } from '@noxy-approval/relay';
+import { startRelay, type Relay, type RelayOptions } from '@noxy-approval/relay';
 
 /** How a scripted device answers each decision. */
 export type Answer = 'approve' | 'reject' | 'never';
@@ -16,6 +16,10 @@ export interface LocalStackOptions {
   /** One entry per device; default one gRPC device that approves. */
   devices?: { transport?: 'grpc' | 'websocket'; answer?: Answer; delayMs?: number }[];
   client?: Partial<NoxyClientOptions>;
+  /** Relay options besides the in-memory store. */
+  relay?: Partial<RelayOptions>;
+  /** The app's monthly decision quota. */
+  quotaTotal?: number;
 }
 
 /** A running stack. */
@@ -37,8 +41,8 @@ export interface LocalStack {
 
 /** Starts relay, app, devices (connected and subscribed) and a client. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const relay = await startRelay({ dataDir: ':memory:' });
-  const app = relay.createApp({ name: 'e2e' });
+  const relay = await startRelay({ ...options.relay, dataDir: ':memory:' });
+  const app = relay.createApp({ name: 'e2e', ...(options.quotaTotal !== undefined ? { quotaTotal: options.quotaTotal } : {}) });
   const identity = options.identity ?? 'alice@example.com';
   const specs = options.devices ?? [{}];
   const devices: NoxyDevice[] = [];
