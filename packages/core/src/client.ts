@@ -258,11 +258,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     }
   }
 
-  async function pollOnce(decisionId: string, identity: Identity, signal: AbortSignal | undefined): Promise<OutcomeSnapshot> {
-    const res = await (await connect()).getDecisionOutcome(
-      { requestId: randomUUID(), decisionId, identityId: identity.id },
-      { timeoutMs: timeouts.getDecisionOutcome, signal },
-    );
+  async function pollOnce(decisionId: string, identity: Identity, signal: AbortSignal | undefined, remainingMs = Infinity): Promise<OutcomeSnapshot> {
+    // Near a wait's deadline the RPC gets only the time left — but never under 2 s, so that a
+    // distant relay can still answer the final poll at the deadline.
+    const timeoutMs = Math.min(timeouts.getDecisionOutcome, Math.max(2_000, remainingMs));
+    const res = await (await connect()).getDecisionOutcome({ requestId: randomUUID(), decisionId, identityId: identity.id }, { timeoutMs, signal });
     return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending };
   }
 
@@ -296,7 +296,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
             ...(opts.onPoll ? { onPoll: opts.onPoll } : {}),
             signal,
           },
-          { clock, scheduler, poll: async (s) => (await pollOnce(decisionId, id, s)).outcome },
+          { clock, scheduler, poll: async (s, remainingMs) => (await pollOnce(decisionId, id, s, remainingMs)).outcome },
         );
       } catch (err) {
         return rethrow(err, opts.signal);

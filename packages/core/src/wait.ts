@@ -48,8 +48,12 @@ export interface WaitLoopOptions {
 
 /** What the loop needs from its surroundings. */
 export interface WaitDeps {
-  /** One GetDecisionOutcome, already mapped. */
-  poll(signal: AbortSignal | undefined): Promise<DecisionOutcome>;
+  /**
+   * One GetDecisionOutcome, already mapped. `remainingMs` is the time left before the wait's
+   * deadline: an implementation shortens its RPC deadline to it so a stuck call cannot carry
+   * the wait past its limit.
+   */
+  poll(signal: AbortSignal | undefined, remainingMs: number): Promise<DecisionOutcome>;
   clock: Clock;
   scheduler: PollScheduler;
 }
@@ -108,7 +112,7 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
     let outcome: DecisionOutcome = 'pending';
     try {
       polls++;
-      outcome = await deps.poll(signal);
+      outcome = await deps.poll(signal, Math.max(0, deadline - clock.now()));
       lastError = undefined;
     } catch (err) {
       if (!transient(err) || signal?.aborted) throw err;
