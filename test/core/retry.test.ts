@@ -117,7 +117,7 @@ describe('RouteDecision retries', () => {
   it('an abort during the retry backoff ends the send at once with ABORTED, and nothing is resent', async () => {
     const c = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN });
     try {
-      server.failNext('RouteDecision', { code: status.UNAVAILABLE, trailers: { 'grpc-retry-pushback-ms': '60000' } });
+      server.failNext('RouteDecision', { code: status.UNAVAILABLE, trailers: { 'grpc-retry-pushback-ms': '9000' } });
       const controller = new AbortController();
       const send = c.sendDecision(ALICE, { title: 't' }, { signal: controller.signal }).catch((e: unknown) => e);
       while (routes().length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -131,6 +131,15 @@ describe('RouteDecision retries', () => {
     } finally {
       c.close();
     }
+  });
+
+  it('a pushback beyond 10 s is not waited for: the send fails at once, without a retry', async () => {
+    server.failNext('RouteDecision', { code: status.UNAVAILABLE, trailers: { 'grpc-retry-pushback-ms': '600000000' } });
+    const t = performance.now();
+    const sent = await client.sendDecision(ALICE, { title: 't' });
+    expect(performance.now() - t).toBeLessThan(2_000);
+    expect(sent.deliveries[0]).toMatchObject({ status: 'failed', error: { code: 'RELAY_UNAVAILABLE', retryAfterMs: 600000000 } });
+    expect(routes()).toHaveLength(1);
   });
 
   it('a spent retry budget stops retries, so a dead relay is not hammered', async () => {

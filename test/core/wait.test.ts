@@ -111,6 +111,20 @@ describe('waiting on virtual time', () => {
     expect(polls().length).toBeGreaterThanOrEqual(7);
   });
 
+  it('a relay lost after answering is `pending` at the caller limit (resumable), not an error', async () => {
+    server.setOutcome(ID, [{ outcome: PENDING }]);
+    const start = clock.now();
+    const result = await client.waitForDecisionOutcome({
+      decisionId: ID,
+      identity: ALICE,
+      expiresAt: start + 60_000,
+      maxWaitMs: 5_000,
+      onPoll: ({ polls: n }) => void (n === 1 && server.failNext('GetDecisionOutcome', { code: status.UNAVAILABLE }, 10_000)),
+    });
+    expect(result.outcome).toBe('pending');
+    expect(polls().length).toBeGreaterThan(2);
+  });
+
   it('a relay unreachable until the deadline is an error, not `expired`', async () => {
     server.setOutcome(ID, [{ outcome: PENDING }]);
     server.failNext('GetDecisionOutcome', { code: status.UNAVAILABLE }, 10_000);

@@ -127,6 +127,8 @@ export interface SentPush {
 
 /** The Noxy agent client. */
 export interface NoxyClient {
+  /** The default TTL of decisions sent by this client, seconds. */
+  readonly ttlSeconds: number;
   /** Encrypts the decision for every device of `identity` and routes it. */
   sendDecision(identity: IdentityInput, decision: object, options?: SendDecisionOptions): Promise<SentDecision>;
   /** One GetDecisionOutcome. */
@@ -147,7 +149,25 @@ export interface NoxyClient {
   close(): void;
 }
 
-function checkTtl(value: unknown, field: string): number {
+/**
+ * Throws unless at least one device has the decision (delivered or queued).
+ * @throws NoxyError with the relay's reason as the code (UNAUTHENTICATED, QUOTA_EXHAUSTED,
+ *   RELAY_UNAVAILABLE, …) when a send failed — `NO_DEVICES` ("pair a device first") would send
+ *   the caller the wrong way — else `NO_DEVICES`
+ */
+export function assertDelivered(sent: SentDecision): void {
+  if (sent.delivered > 0) return;
+  const why = sent.deliveries.map((d) => `${d.deviceId}: ${d.error?.message ?? d.status}`).join('; ');
+  const failure = sent.deliveries.find((d) => d.status === 'failed')?.error;
+  if (failure) throw new NoxyError(failure.code, `no device accepted the decision (${why})`, { grpcCode: failure.grpcCode, retryable: failure.retryable, cause: failure });
+  throw new NoxyError('NO_DEVICES', `no device accepted the decision (${why})`);
+}
+
+/**
+ * Validates a TTL in seconds (1 … 7 days).
+ * @throws NoxyError `INVALID_ARGUMENT` naming `field`
+ */
+export function checkTtl(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TTL_SECONDS) {
     throw invalidArgument(field, `an integer number of seconds 1..${MAX_TTL_SECONDS}`, describe(value));
   }
@@ -227,7 +247,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     const decisionId = opts.decisionId === undefined ? randomUUID() : checkDecisionId(opts.decisionId);
     const signal = signalFor(opts.signal);
     try {
-      kem ??= loadKemBackend(kemChoice);
+      // A failed load (e.g. liboqs chosen but missing) is not kept: a later send tries again.
+      kem ??= loadKemBackend(kemChoice).catch((err: unknown) => {
+        kem = undefined;
+        throw err;
+      });
       const [backend, devices] = await Promise.all([kem, listDevices(id, signal)]);
       const expiresAt = clock.now() + ttl * 1000;
       if (devices.length === 0) throw new NoxyError('NO_DEVICES', `the ${id.type} identity has no registered device; pair a device first`);
@@ -243,11 +267,14 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
           const base = { requestId: randomUUID(), ciphertext: Buffer.from(envelope.ciphertext), ttlSeconds: ttl, targetDeviceId: device.deviceId, kyberCt: Buffer.from(envelope.kyberCt), nonce: Buffer.from(envelope.nonce) };
           const settings = { timeoutMs: timeouts.routeDecision, signal };
           const transport = await connect();
-          const status = await withRetry(
-            () => (push ? transport.pushNotification(base, settings) : transport.routeDecision({ ...base, decisionId }, settings)),
-            { clock, budget, signal },
-          );
-          return deliveryStatusFromWire(status.status);
+          if (push) return deliveryStatusFromWire((await withRetry(() => transport.pushNotification(base, settings), { clock, budget, signal })).status);
+          const res = await withRetry(() => transport.routeDecision({ ...base, decisionId }, settings), { clock, budget, signal });
+          // The payload (and its action_hash) names our decision id; a relay that tracks the
+          // decision under another id would make our polls ask about something else.
+          if (res.decisionId !== '' && res.decisionId !== decisionId) {
+            throw new NoxyError('PROTOCOL', `RouteDecision: the relay answered decision_id ${res.decisionId}, expected ${decisionId}; not counted as delivered`);
+          }
+          return deliveryStatusFromWire(res.status);
         },
       });
       if (signal.aborted) throw abortError(signal);
@@ -267,6 +294,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   }
 
   const client: NoxyClient = {
+    ttlSeconds,
     sendDecision: async (identity, decision, opts = {}) => route(identity, decision, 'decision', opts, false),
 
     async getDecisionOutcome({ decisionId, identity, signal }) {
@@ -305,16 +333,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
 
     async sendDecisionAndWaitForOutcome(identity, decision, opts = {}) {
       const sent = await client.sendDecision(identity, decision, opts);
-      if (sent.delivered === 0) {
-        const why = sent.deliveries.map((d) => `${d.deviceId}: ${d.error?.message ?? d.status}`).join('; ');
-        // Keep the relay's reason (UNAUTHENTICATED, QUOTA_EXHAUSTED, RELAY_UNAVAILABLE, …) as the
-        // code: NO_DEVICES ("pair a device first") would send the caller the wrong way.
-        const failure = sent.deliveries.find((d) => d.status === 'failed')?.error;
-        if (failure) {
-          throw new NoxyError(failure.code, `no device accepted the decision (${why})`, { grpcCode: failure.grpcCode, retryable: failure.retryable, cause: failure });
-        }
-        throw new NoxyError('NO_DEVICES', `no device accepted the decision (${why})`);
-      }
+      assertDelivered(sent);
       const result = await client.waitForDecisionOutcome({
         decisionId: sent.decisionId,
         identity: sent.identity,
@@ -357,7 +376,10 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       closed = true;
       lifetime.abort(new NoxyError('CLOSED', 'the Noxy client is closed'));
       scheduler.close(new NoxyError('CLOSED', 'the Noxy client is closed'));
-      void transportPromise?.then((t) => t.close());
+      void transportPromise?.then(
+        (t) => t.close(),
+        () => undefined, // the transport never loaded: nothing to close
+      );
     },
   };
   return client;

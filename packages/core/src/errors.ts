@@ -113,7 +113,7 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `string of length ${value.length}`;
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (Array.isArray(value)) return `array of length ${value.length}`;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : String(value);
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   return typeof value;
 }

@@ -69,8 +69,9 @@ export async function fanOut(options: FanOutOptions): Promise<DeviceDelivery[]> 
         const envelope = await sealEnvelope(plaintext, new Uint8Array(device.pqPublicKey), { kem, aead, randomBytes });
         results[i] = { deviceId: device.deviceId, status: await send(device, envelope) };
       } catch (err) {
-        // `send` only throws NoxyErrors (transport.ts), so anything else came from the crypto.
-        const error = NoxyError.isInstance(err) ? err : new NoxyError('CRYPTO', `device ${device.deviceId}: encryption failed: ${String(err)}`, { cause: err });
+        // RPC failures are NoxyErrors already (transport.ts); a bare error came from the crypto
+        // or from loading the transport module.
+        const error = NoxyError.isInstance(err) ? err : new NoxyError('CRYPTO', `device ${device.deviceId}: could not encrypt or send: ${String(err)}`, { cause: err });
         results[i] = { deviceId: device.deviceId, status: 'failed', error };
       }
     }

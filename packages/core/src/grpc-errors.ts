@@ -52,7 +52,9 @@ function classify(err: ServiceError): [NoxyErrorCode, boolean] {
     case status.UNKNOWN:
       return ['RELAY_ERROR', true];
     case status.CANCELLED:
-      return ['ABORTED', false];
+      // Our own cancellations never get here (transport.ts reports them as ABORTED first):
+      // a CANCELLED status came from the relay or a proxy, so it is a relay failure.
+      return ['RELAY_UNAVAILABLE', true];
     default:
       return ['RELAY_ERROR', false];
   }

@@ -6,6 +6,8 @@
  * @module
  */
 export {
+  assertDelivered,
+  checkTtl,
   createNoxyClient,
   DEFAULT_TTL_SECONDS,
   MAX_TTL_SECONDS,
@@ -22,7 +24,7 @@ export {
 } from './client.js';
 export { NoxyError, type NoxyErrorCode, type NoxyErrorOptions } from './errors.js';
 export { IDENTITY_TYPES, inferIdentityType, parseIdentity, type Identity, type IdentityInput, type IdentityType } from './identity.js';
-export { isLoopbackHost, parseEndpoint, type RelayEndpoint } from './endpoint.js';
+export { assertAuthToken, isLoopbackHost, parseEndpoint, type RelayEndpoint } from './endpoint.js';
 export { isTerminalOutcome, type DecisionOutcome, type DeliveryStatus, type QuotaStatus, type TerminalOutcome } from './outcome.js';
 export type { DeviceDelivery } from './fan-out.js';
 export { serializeDecision, MAX_DECISION_BYTES } from './payload.js';

@@ -11,6 +11,9 @@ import { backoffDelay, RETRY_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
 import { NoxyError } from './errors.js';
 
+/** Longest server pushback honoured before a retry, ms. */
+export const MAX_PUSHBACK_MS = 10_000;
+
 /** gRFC A6 retry throttling state, one per client. */
 export class RetryBudget {
   private tokens: number;
@@ -57,7 +60,9 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
       const retryable = NoxyError.isInstance(err) && err.retryable;
       const allowed = retryable && budget.failure();
       const pushback = NoxyError.isInstance(err) ? err.retryAfterMs : undefined;
-      if (!allowed || n + 1 >= maxAttempts || pushback === null) throw err;
+      // A pushback longer than MAX_PUSHBACK_MS is a "come back much later": give up now rather
+      // than hold the caller for it.
+      if (!allowed || n + 1 >= maxAttempts || pushback === null || (pushback ?? 0) > MAX_PUSHBACK_MS) throw err;
       await clock.sleep(pushback ?? backoffDelay(policy, n, random), signal);
     }
   }

@@ -50,8 +50,8 @@ export interface WaitLoopOptions {
 export interface WaitDeps {
   /**
    * One GetDecisionOutcome, already mapped. `remainingMs` is the time left before the wait's
-   * deadline: an implementation shortens its RPC deadline to it so a stuck call cannot carry
-   * the wait past its limit.
+   * deadline: an implementation shortens its RPC deadline towards it (the client keeps at
+   * least 2 s), so a stuck call overruns the limit by little.
    */
   poll(signal: AbortSignal | undefined, remainingMs: number): Promise<DecisionOutcome>;
   clock: Clock;
@@ -100,13 +100,14 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
   const deadline = Math.min(decisionDeadline, callerDeadline);
   let polls = 0;
   let lastError: unknown;
+  let answered = 0; // polls the relay answered
+
   for (let step = 0; ; step++) {
     if (signal?.aborted) throw abortError(signal);
     // The caller's limit is a promise (e.g. an MCP host's timeout): when the client's poll budget
     // is oversubscribed, stop queueing for a poll at that limit and report `pending`.
     const limitedByCaller = callerDeadline < decisionDeadline;
     if (!(await acquireBefore(scheduler, clock, signal, limitedByCaller ? callerDeadline - clock.now() : Infinity))) {
-      if (lastError) throw lastError;
       return { outcome: 'pending', decisionId, polls, observedAt: clock.now() };
     }
     let outcome: DecisionOutcome = 'pending';
@@ -114,6 +115,7 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
       polls++;
       outcome = await deps.poll(signal, Math.max(0, deadline - clock.now()));
       lastError = undefined;
+      answered++;
     } catch (err) {
       if (!transient(err) || signal?.aborted) throw err;
       lastError = err;
@@ -122,10 +124,16 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
     onPoll?.({ polls, outcome, elapsedMs: now - start });
     if (isTerminalOutcome(outcome)) return { outcome, decisionId, polls, observedAt: now };
     if (now >= deadline) {
-      // Could not reach the relay at all at the end: say so rather than guess an outcome.
+      // The caller's limit (e.g. an MCP host's timeout) is not the decision's: the decision may
+      // still be answered, so report `pending` with its id — unless the relay never answered
+      // during this wait, which the caller must hear about.
+      if (deadline !== decisionDeadline) {
+        if (lastError && answered === 0) throw lastError;
+        return { outcome: 'pending', decisionId, polls, observedAt: now };
+      }
+      // At the decision's own deadline, a relay we could not reach is an error, not a guess.
       if (lastError) throw lastError;
-      const final: DecisionOutcome = deadline === decisionDeadline ? 'expired' : 'pending';
-      return { outcome: final, decisionId, polls, observedAt: now };
+      return { outcome: 'expired', decisionId, polls, observedAt: now };
     }
     await clock.sleep(Math.min(backoffDelay(policy, step, random), deadline - now), signal);
   }

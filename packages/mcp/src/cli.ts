@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createNoxyClient } from '@noxy-approval/core';
+import { createNoxyClient, isLoopbackHost, MemoryApprovalStore } from '@noxy-approval/core';
 import { loadConfig } from './config.js';
 import { serveHttp } from './http.js';
 import { createApprovalServer } from './server.js';
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     allowPositionals: false,
   });
   if (values.help) {
-    log('usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]; env NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS');
+    log('usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]; env NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS; NOXY_MCP_HTTP_TOKEN (bearer required for a non-loopback --host)');
     return 0;
   }
   const loaded = loadConfig(process.env);
@@ -37,8 +37,10 @@ async function main(): Promise<number> {
   // The client connects lazily: the server starts and lists its tools even while the relay
   // is unreachable; relay errors surface per call as tool errors.
   const client = createNoxyClient({ endpoint: config.endpoint, authToken: config.authToken, decisionTtlSeconds: config.ttlSeconds });
+  // One store for every HTTP session: a host that reconnects can still check its decisions.
+  const store = new MemoryApprovalStore();
   const makeServer = () =>
-    createApprovalServer({ client, identity: config.identity, holdMs: config.holdSeconds * 1000, ttlSeconds: config.ttlSeconds, agent: { name: 'noxy-mcp' } });
+    createApprovalServer({ client, identity: config.identity, holdMs: config.holdSeconds * 1000, store, agent: { name: 'noxy-mcp' } });
 
   let stop: () => Promise<void>;
   if (values.http) {
@@ -48,8 +50,12 @@ async function main(): Promise<number> {
       return 2;
     }
     const host = values.host ?? '127.0.0.1';
-    if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') log(`warning: serving on ${host}; anyone who can reach it can ask ${config.identity.type} approvals`);
-    const endpoint = await serveHttp({ createServer: makeServer, host, port });
+    const bearerToken = process.env.NOXY_MCP_HTTP_TOKEN;
+    if (!isLoopbackHost(host) && !bearerToken) {
+      log(`refusing to serve on ${host} without NOXY_MCP_HTTP_TOKEN: anyone who could reach it could send approval requests to your devices`);
+      return 2;
+    }
+    const endpoint = await serveHttp({ createServer: makeServer, host, port, ...(bearerToken ? { bearerToken } : {}) });
     log(`Streamable HTTP on ${endpoint.url} (asking ${config.identity.type} identity, relay ${config.endpoint})`);
     stop = endpoint.close;
   } else {

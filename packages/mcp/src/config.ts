@@ -11,7 +11,7 @@
  * | NOXY_HOLD_SECONDS | how long one tool call waits before answering `pending` (default 45) |
  * @module
  */
-import { IDENTITY_TYPES, MAX_TTL_SECONDS, NoxyError, parseEndpoint, parseIdentity, type Identity, type IdentityType } from '@noxy-approval/core';
+import { assertAuthToken, IDENTITY_TYPES, MAX_TTL_SECONDS, NoxyError, parseEndpoint, parseIdentity, type Identity, type IdentityType } from '@noxy-approval/core';
 
 /** Validated configuration. */
 export interface McpConfig {
@@ -59,7 +59,13 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   const authToken = env.NOXY_AUTH_TOKEN ?? '';
   if (authToken === '') problems.push('NOXY_AUTH_TOKEN is not set: the app token of your Noxy app (`noxy-relay app create` prints one for a local relay)');
-  else if (!/^[\x21-\x7e]+$/.test(authToken)) problems.push('NOXY_AUTH_TOKEN contains spaces, line breaks or non-ASCII characters');
+  else {
+    try {
+      assertAuthToken(authToken);
+    } catch {
+      problems.push('NOXY_AUTH_TOKEN contains spaces, line breaks or non-ASCII characters');
+    }
+  }
   const rawIdentity = env.NOXY_IDENTITY ?? '';
   let identity: Identity | undefined;
   if (rawIdentity === '') problems.push('NOXY_IDENTITY is not set: who approves, e.g. alice@example.com, +15551234567, 0x… or a user id');

@@ -129,7 +129,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
   const resolveIdentity = async (extra: Extra): Promise<IdentityInput> =>
     typeof options.identity === 'function' ? options.identity({ sessionId: extra.sessionId, authInfo: extra.authInfo }) : options.identity;
 
-  const server = new McpServer({ name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION }, { capabilities: { logging: {} } });
+  const server = new McpServer({ name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION });
 
   const run = (fn: 'requestApproval' | 'checkApproval') => async (args: unknown, extra: Extra): Promise<CallToolResult> => {
     try {

@@ -7,14 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { NoxyClient } from '../client.js';
+import { assertDelivered, checkTtl, type NoxyClient } from '../client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { NoxyError } from '../errors.js';
 import { parseIdentity, type IdentityInput } from '../identity.js';
 import { isTerminalOutcome, type DecisionOutcome } from '../outcome.js';
 import type { WaitResult } from '../wait.js';
 import { buildApprovalPayload, type AgentInfo } from './action.js';
-import { outcomeMessage } from './messages.js';
+import { outcomeMessage, repeatedOutcomeMessage } from './messages.js';
 import { MemoryApprovalStore, type ApprovalRecord, type ApprovalStore } from './store.js';
 import { approvalInputSchema, checkApprovalInputSchema, type ApprovalOutput } from './tool-definition.js';
 
@@ -30,12 +30,17 @@ export interface ApprovalResult {
   expiresAt: string;
   /** What the model should read. */
   message: string;
+  /**
+   * True when this terminal outcome was already reported by an earlier call: an approval
+   * covers one execution, so a repeated `approved` must not be acted on again.
+   */
+  alreadyReported?: boolean;
 }
 
 /** Options of {@link createApprovalEngine}. */
 export interface ApprovalEngineOptions {
   client: NoxyClient;
-  /** TTL of each approval in seconds (default: the client's decisionTtlSeconds). */
+  /** TTL of each approval in seconds, 1 … 604800 (default: the client's decisionTtlSeconds). */
   ttlSeconds?: number;
   /** Shown to the human as the requester. */
   agent?: AgentInfo;
@@ -84,11 +89,25 @@ export function toApprovalOutput(r: ApprovalResult): ApprovalOutput {
     expires_at: r.expiresAt,
     ...(r.decidedAt ? { decided_at: r.decidedAt } : {}),
     message: r.message,
+    ...(r.alreadyReported ? { already_reported: true } : {}),
   };
 }
 
-function resultOf(record: ApprovalRecord, outcome: DecisionOutcome): ApprovalResult {
+function resultOf(record: ApprovalRecord, outcome: DecisionOutcome, alreadyReported = false): ApprovalResult {
   const expiresAt = new Date(record.expiresAt).toISOString();
+  const facts = { tool: record.tool, decisionId: record.decisionId, expiresAt };
+  if (alreadyReported) {
+    return {
+      outcome,
+      decisionId: record.decisionId,
+      actionHash: record.actionHash,
+      tool: record.tool,
+      ...(record.decidedAt !== undefined ? { decidedAt: new Date(record.decidedAt).toISOString() } : {}),
+      expiresAt,
+      message: repeatedOutcomeMessage(outcome, facts),
+      alreadyReported: true,
+    };
+  }
   return {
     outcome,
     decisionId: record.decisionId,
@@ -96,7 +115,7 @@ function resultOf(record: ApprovalRecord, outcome: DecisionOutcome): ApprovalRes
     tool: record.tool,
     ...(record.decidedAt !== undefined && isTerminalOutcome(outcome) ? { decidedAt: new Date(record.decidedAt).toISOString() } : {}),
     expiresAt,
-    message: outcomeMessage(outcome, { tool: record.tool, decisionId: record.decisionId, expiresAt }),
+    message: outcomeMessage(outcome, facts),
   };
 }
 
@@ -110,6 +129,7 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
   const { client, agent } = options;
   const store = options.store ?? new MemoryApprovalStore();
   const clock = options.clock ?? systemClock;
+  const ttlSeconds = options.ttlSeconds === undefined ? client.ttlSeconds : checkTtl(options.ttlSeconds, 'ttlSeconds');
 
   async function wait(record: ApprovalRecord, call: ApprovalCallOptions): Promise<ApprovalResult> {
     const result: WaitResult = await client.waitForDecisionOutcome({
@@ -134,16 +154,15 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       const identity = parseIdentity(call.identity, 'identity');
       const decisionId = randomUUID();
       const requestedAt = clock.now();
-      const ttlSeconds = options.ttlSeconds ?? 600;
       const payload = buildApprovalPayload({ decisionId, tool, args, title, summary, requestedAt, expiresAt: requestedAt + ttlSeconds * 1000, agent });
       const record: ApprovalRecord = { decisionId, identity, tool, actionHash: payload.action_hash, expiresAt: Date.parse(payload.expires_at) };
       const sent = await client.sendDecision(identity, payload, { decisionId, ttlSeconds, ...(call.signal ? { signal: call.signal } : {}) });
-      if (sent.delivered === 0) {
-        const why = sent.deliveries.map((d) => d.error?.message ?? d.status).join('; ');
-        throw new NoxyError('NO_DEVICES', `no device of the configured identity could receive the approval request (${why}); nothing was approved`);
-      }
+      assertDelivered(sent);
       await store.set(record);
-      return wait(record, call);
+      // The hold bounds the whole call (an MCP host's timeout counts from the request), so the
+      // time spent sending comes off it.
+      const spent = clock.now() - requestedAt;
+      return wait(record, call.holdMs === undefined ? call : { ...call, holdMs: Math.max(1, call.holdMs - spent) });
     },
 
     async checkApproval(input, call) {
@@ -154,7 +173,9 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       if (!record || record.identity.id !== identity.id || record.identity.type !== identity.type) {
         throw new NoxyError('NOT_FOUND', `unknown decision_id "${decision_id}": it was not created by this approval server for this user; request a new approval`, { field: 'decision_id' });
       }
-      if (record.outcome) return resultOf(record, record.outcome);
+      // Reported once already (by the request or an earlier check): say so, so an approval is
+      // never taken as permission for a second execution.
+      if (record.outcome) return resultOf(record, record.outcome, true);
       return wait(record, call);
     },
   };

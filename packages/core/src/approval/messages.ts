@@ -12,6 +12,14 @@ export interface MessageFacts {
   expiresAt: string;
 }
 
+/** The text for a terminal outcome that an earlier call already reported. */
+export function repeatedOutcomeMessage(outcome: DecisionOutcome, f: MessageFacts): string {
+  if (outcome === 'approved') {
+    return `This approval of "${f.tool}" (decision_id "${f.decisionId}") was already reported. It covers a single execution of exactly the submitted arguments: do not perform the action again because of this answer; request a new approval if it is needed again.`;
+  }
+  return `${outcomeMessage(outcome, f)} (This outcome was already reported.)`;
+}
+
 /** The text the model reads for an outcome. */
 export function outcomeMessage(outcome: DecisionOutcome, f: MessageFacts): string {
   switch (outcome) {

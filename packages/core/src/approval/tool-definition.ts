@@ -44,7 +44,14 @@ export const approvalInputSchema = z
       .max(128)
       .describe('The exact name of the tool or action you want to run, e.g. "transfer_funds".'),
     args: z
-      .record(z.string(), z.unknown())
+      // A top-level "__proto__" key (legal in JSON) would be silently dropped by the record
+      // parse — the human would approve arguments other than the ones sent: refuse it.
+      .preprocess((value, ctx) => {
+        if (typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+          ctx.issues.push({ code: 'custom', message: '"__proto__" is not allowed as an argument name', input: value });
+        }
+        return value;
+      }, z.record(z.string(), z.unknown()))
       .describe('The exact arguments you will pass to that tool, as a JSON object.'),
     title: z.string().min(1).max(140).describe('A short title for the user, e.g. "Send 25 USDC to Bob".'),
     summary: z
@@ -77,6 +84,8 @@ export const approvalOutputSchema = z.object({
   expires_at: z.string(),
   decided_at: z.string().optional(),
   message: z.string(),
+  /** Present (true) when an earlier call already reported this terminal outcome. */
+  already_reported: z.boolean().optional(),
 });
 
 /** Structured result as a type. */
