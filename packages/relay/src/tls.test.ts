@@ -41,7 +41,8 @@ describe('TLS', () => {
 
   it('serves the WebSocket API as wss://', async () => {
     expect(relay.wsUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/$/);
-    const ws = new WebSocket(relay.wsUrl, { ca: cert, servername: 'localhost' });
+    // `servername` is passed through to tls.connect; ws's typings omit it.
+    const ws = new WebSocket(relay.wsUrl, { ca: cert, servername: 'localhost' } as WebSocket.ClientOptions);
     const frame = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('not json'));
       ws.once('message', (d) => resolve(d.toString()));
