@@ -4,6 +4,7 @@
  * @module
  */
 import { isIP } from 'node:net';
+import { isLoopbackHost } from '@noxy-approval/core';
 import { invalidOption } from './errors.js';
 import { createConsoleLogger, type RelayLogger } from './logger.js';
 
@@ -91,8 +92,7 @@ function rate(value: unknown, field: string, fallback: number): number {
  * @param host a bind address
  */
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+  return isLoopbackHost(host);
 }
 
 /**
