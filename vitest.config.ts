@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@noxy-approval\/core\/envelope$/, replacement: src('core/src/envelope/index.ts') },
+      { find: /^@noxy-approval\/core\/portable$/, replacement: src('core/src/portable.ts') },
       { find: /^@noxy-approval\/(proto|core|device|relay|mcp)$/, replacement: src('$1/src/index.ts') },
     ],
   },

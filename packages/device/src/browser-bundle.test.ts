@@ -17,6 +17,7 @@ describe('browser entry', () => {
       // Same source mapping as vitest.config.ts; any Node built-in reached from here fails the build.
       alias: {
         '@noxy-approval/core/envelope': src('../../core/src/envelope/index.ts'),
+        '@noxy-approval/core/portable': src('../../core/src/portable.ts'),
         '@noxy-approval/core': src('../../core/src/index.ts'),
       },
     });

@@ -31,13 +31,5 @@ export interface TransportConnection {
  */
 export type Transport = (handlers: TransportHandlers) => Promise<TransportConnection>;
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/**
- * True for host names that never leave the machine: `localhost`, `127.0.0.0/8`, `::1`. Only
- * these may use plaintext (`http://`, `ws://`), as in the official Node device SDK (§10.7).
- */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return LOOPBACK_NAMES.has(h) || /^127(\.\d{1,3}){3}$/.test(h);
-}
+// Plaintext (`http://`, `ws://`) only to hosts that never leave the machine (protocol §10.7).
+export { isLoopbackHost } from '@noxy-approval/core/portable';
