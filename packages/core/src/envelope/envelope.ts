@@ -51,6 +51,9 @@ export interface SealOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** Secret-key objects that already passed the §7.3 hash check (keys are not mutated in place). */
+const checkedSecretKeys = new WeakSet<Uint8Array>();
+
 /** The default CSPRNG. */
 export const cryptoRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
 
@@ -108,7 +111,12 @@ export async function openEnvelope(
   if (!(ciphertext instanceof Uint8Array) || ciphertext.length < TAG_BYTES) {
     throw new NoxyError('CRYPTO', `envelope ciphertext expected at least ${TAG_BYTES} bytes`);
   }
-  assertDecapsulationKey(secretKey);
+  // The FIPS 203 hash check costs a SHA3-256 over 1184 bytes: do it once per key object, not
+  // once per decision (a device opens every event with the same key).
+  if (!checkedSecretKeys.has(secretKey)) {
+    assertDecapsulationKey(secretKey);
+    checkedSecretKeys.add(secretKey);
+  }
   // Implicit rejection: a modified kyber_ct yields a pseudo-random key and AES-GCM fails below.
   const sharedSecret = kem.decapsulate(kyberCt, secretKey);
   const key = deriveEnvelopeKey(sharedSecret);
