@@ -93,7 +93,8 @@ const BAD_DECISIONS: [string, unknown, string][] = [
   ['a symbol', { title: 't', s: Symbol('x') }, 'decision.s'],
   ['an undefined value', { title: 't', u: undefined }, 'decision.u'],
   ['an undefined array item', { items: [1, undefined] }, 'decision.items[1]'],
-  ['a hole in an array', { items: [, 1] }, 'decision.items[0]'], // eslint-disable-line no-sparse-arrays
+  // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
+  ['a hole in an array', { items: [, 1] }, 'decision.items[0]'],
   ['NaN', { n: Number.NaN }, 'decision.n'],
   ['Infinity', { n: -Infinity }, 'decision.n'],
   ['a class instance', { m: new Map([[1, 2]]) }, 'decision.m'],

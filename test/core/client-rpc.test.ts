@@ -54,7 +54,8 @@ describe('agent client over real gRPC', () => {
     const routes = server.callsTo('RouteDecision');
     expect(routes).toHaveLength(3);
     expect(server.callsTo('GetIdentityDevices')[0]!.request.identityId).toBe(ALICE);
-    const expected = { title: 'Deploy v2 to prod?', args: { env: 'prod', replicas: 3 }, amount: 12345678901234567890 };
+    const expected = { title: 'Deploy v2 to prod?', args: { env: 'prod', replicas: 3 }, // biome-ignore lint/correctness/noPrecisionLoss: the value the official SDK's bigint-JSON path sees
+      amount: 12345678901234567890 };
     for (const call of routes) {
       const device = devices.find((d) => d.deviceId === call.request.targetDeviceId)!;
       expect(call.request.decisionId).toBe(sent.decisionId);
@@ -109,7 +110,7 @@ describe('agent client over real gRPC', () => {
 
   it('waitForDecisionOutcome returns approved once the human answers', async () => {
     const clock = new AutoClock();
-    server.close();
+    void server.close();
     server = await AgentTestServer.start({ now: () => clock.now() });
     const c = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN, clock });
     try {
@@ -131,7 +132,7 @@ describe('agent client over real gRPC', () => {
 
   it('sendDecisionAndWaitForOutcome routes then polls the same decision_id with the routing identity', async () => {
     const clock = new AutoClock();
-    server.close();
+    void server.close();
     server = await AgentTestServer.start({ now: () => clock.now() });
     devices = await server.addDevices('+15551234567', 2);
     const c = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN, clock });

@@ -26,7 +26,7 @@ describe('core client → local relay → devices of one identity', () => {
       ],
     });
     const routed: string[][] = stack.devices.map(() => []);
-    stack.devices.forEach((d, i) => d.on('routed', (r) => void routed[i]!.push(r.decisionId)));
+    for (const [i, d] of stack.devices.entries()) d.on('routed', (r) => void routed[i]!.push(r.decisionId));
     const result = await stack.client.sendDecisionAndWaitForOutcome(stack.identity, { kind: 'propose_tool_call', tool: 'rm', args: { path: '/' }, title: 'Delete everything' });
     expect(result.outcome).toBe('rejected');
     expect(result.sent.deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);

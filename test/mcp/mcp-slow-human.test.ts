@@ -28,7 +28,16 @@ async function settle<T>(promise: Promise<T>, limitMs: number, stepMs = 500): Pr
   let done = false;
   let value!: T;
   let error: unknown;
-  promise.then((v) => ((value = v), (done = true)), (e: unknown) => ((error = e), (done = true)));
+  promise.then(
+    (v) => {
+      value = v;
+      done = true;
+    },
+    (e: unknown) => {
+      error = e;
+      done = true;
+    },
+  );
   const start = Date.now();
   for (let waited = 0; !done && waited <= limitMs; waited += stepMs) {
     await vi.advanceTimersByTimeAsync(stepMs);
@@ -93,7 +102,10 @@ describe('cancellation from the host', () => {
     let polls = 0;
     const counting: NoxyClient = {
       ...inner,
-      waitForDecisionOutcome: (o) => inner.waitForDecisionOutcome({ ...o, onPoll: (info) => ((polls += 1), o.onPoll?.(info)) }),
+      waitForDecisionOutcome: (o) => inner.waitForDecisionOutcome({ ...o, onPoll: (info) => {
+        polls += 1;
+        o.onPoll?.(info);
+      } }),
     };
     const host = await connect(stack, counting);
     const controller = new AbortController();

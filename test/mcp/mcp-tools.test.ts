@@ -11,7 +11,7 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function connect(s: LocalStack, server: Parameters<typeof createApprovalServer>[0]) {
+async function connect(_s: LocalStack, server: Parameters<typeof createApprovalServer>[0]) {
   const mcp = createApprovalServer(server);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test-host', version: '1' });

@@ -104,7 +104,7 @@ export class AgentTestServer {
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     const self = new AgentTestServer(server, `http://127.0.0.1:${port}`, options);
-    const route = (method: MethodName) => (req: Record<string, unknown>) => {
+    const route = (_method: MethodName) => (req: Record<string, unknown>) => {
       const requestId = String(req.requestId);
       if (!self.stored.has(requestId)) self.stored.set(requestId, req);
       const first = self.stored.get(requestId)!;

@@ -17,7 +17,7 @@ describe('parseIdentity', () => {
   it('never case-folds, trims or normalises (the relay and the devices key on the exact string)', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 256 }), (id) => {
-        let parsed;
+        let parsed: ReturnType<typeof parseIdentity>;
         try {
           parsed = parseIdentity({ type: 'user_id', id });
         } catch (err) {

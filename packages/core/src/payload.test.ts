@@ -68,7 +68,8 @@ describe('serializeDecision', () => {
   });
 
   it.each([
-    ['a hole', { a: [1, , 3] }, 'decision.a[1]'], // eslint-disable-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
+    ['a hole', { a: [1, , 3] }, 'decision.a[1]'],
     ['a sparse array', { a: new Array(3) }, 'decision.a[0]'],
     ['a Date at the top', new Date(0), 'decision'],
     ['an object whose toJSON returns an array', { toJSON: () => [1] }, 'decision'],

@@ -23,7 +23,10 @@ async function run(n: number, pollsPerSecond: number, options: { expiresInMs: nu
   const times: number[] = [];
   // A seeded jitter source, so a run is reproducible.
   let seed = 0x2545f491;
-  const random = () => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  const random = () => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    return seed / 2 ** 32;
+  };
   const waits = Array.from({ length: n }, () =>
     waitForOutcome(
       { decisionId: 'd', expiresAt: start + options.expiresInMs, graceMs: 0, random, ...(options.maxWaitMs ? { maxWaitMs: options.maxWaitMs } : {}) },
@@ -63,7 +66,7 @@ describe('PollScheduler: one poll budget for all waits of a client', () => {
       expect(count, `second ${second}`).toBeLessThanOrEqual(second === 0 ? 2 * pps - 1 : pps);
     }
     // Token-bucket conformance at every instant: polls by time t ≤ burst + pps · t.
-    times.forEach((t, i) => expect(i + 1).toBeLessThanOrEqual(pps + (pps * t) / 1000 + 1e-9));
+    for (const [i, t] of times.entries()) expect(i + 1).toBeLessThanOrEqual(pps + (pps * t) / 1000 + 1e-9);
     // And the budget is used: waits are not starved while the budget is oversubscribed.
     if (n / 1.6 > pps) expect(counts.slice(1, 30).every((c) => c >= pps - 1)).toBe(true);
   });
@@ -130,7 +133,7 @@ describe('PollScheduler: one poll budget for all waits of a client', () => {
       ),
     );
     await vi.advanceTimersByTimeAsync(3_000);
-    controllers.forEach((c) => c.abort());
+    for (const c of controllers) c.abort();
     for (const e of await Promise.all(waits)) expect(e).toMatchObject({ code: 'ABORTED' });
     await vi.advanceTimersByTimeAsync(1_000);
     expect(vi.getTimerCount()).toBe(0);

@@ -177,7 +177,7 @@ export class NoxyDevice {
     }
     const payload = { kind: 'decisionOutcome', decisionId, outcome: choice === 'approve' ? 'APPROVE' : 'REJECT', receivedAt: this.#o.now() } as const;
     const session = await this.#ready(this.#o.requestTimeoutMs);
-    let answer;
+    let answer: Awaited<ReturnType<typeof session.request>>;
     try {
       answer = await session.request(payload);
     } catch (error) {

@@ -20,7 +20,10 @@ export class Emitter<Events extends object> {
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof Events>(name: K, listener: (value: Events[K]) => void): Unsubscribe {
     let set = this.#listeners.get(name);
-    if (!set) this.#listeners.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
     const fn = listener as (value: never) => void;
     set.add(fn);
     return () => set.delete(fn);

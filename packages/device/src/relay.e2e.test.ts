@@ -99,7 +99,7 @@ describe.each(['grpc', 'websocket'] as const)('device over %s against the real r
     expect(decision.payload).toEqual(payload);
     const lines = renderDecision(decision.payload);
     expect(lines).toContain('  Tool:        "transfer_funds"');
-    expect(lines.some((l) => l.startsWith('  Fingerprint: ' + payload.action_hash.slice(0, 4)))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`  Fingerprint: ${payload.action_hash.slice(0, 4)}`))).toBe(true);
 
     // The relay recorded this device's delivery ack (relay.store is the relay's test view).
     await expect.poll(() => relay.store.decisions.getDelivery(app.appId, payload.decision_id, d.deviceId!)?.ackedAt, { timeout: 5_000 }).toBeGreaterThan(0);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { actionFingerprint, renderDecision, renderValue } from './render.js';
 
 const NOW = Date.parse('2026-05-01T10:00:00.000Z');
-const HASH = '3f2a91c0' + 'ab'.repeat(28);
+const HASH = `3f2a91c0${'ab'.repeat(28)}`;
 
 const base = {
   v: 1,

@@ -13,7 +13,9 @@ function fakeConnection() {
       return closed;
     },
     send: (r: WireRequest) => void sent.push(r),
-    close: () => void (closed = true),
+    close: () => {
+      closed = true;
+    },
   };
 }
 

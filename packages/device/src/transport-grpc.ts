@@ -85,7 +85,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
     };
     call.on('data', (message: device.DeviceResponse) => {
       if (!open) return;
-      let response;
+      let response: ReturnType<typeof fromProtoResponse>;
       try {
         response = fromProtoResponse(message);
       } catch (error) {

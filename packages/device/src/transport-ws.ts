@@ -132,7 +132,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
       };
       socket.onmessage = (ev) => {
         if (state !== 'open') return;
-        let response;
+        let response: ReturnType<typeof decodeWsResponse>;
         try {
           response = decodeWsResponse(frameText(ev.data));
         } catch (error) {

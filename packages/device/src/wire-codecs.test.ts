@@ -135,7 +135,7 @@ describe('gRPC mapping (noxy.device proto)', () => {
     expect(r.payload).toMatchObject({ $case: 'registerDevice', value: { walletAddress: wallet, identityId: '', identityType: device.IdentityType.IDENTITY_TYPE_WALLET } });
     const e = toProtoRequest(req({ kind: 'registerDevice', keys, signature: sig, deviceType: 'desktop', identityType: 'email', identityId: 'a@b.co' }));
     expect(e.payload).toMatchObject({ value: { identityId: 'a@b.co', identityType: device.IdentityType.IDENTITY_TYPE_EMAIL } });
-    expect((e.payload?.value as { walletAddress?: string }).walletAddress).toBeUndefined();
+    expect((e.payload?.value as { walletAddress?: string } | undefined)?.walletAddress).toBeUndefined();
   });
 
   it('maps responses from proto, including error codes by name', () => {

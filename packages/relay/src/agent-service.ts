@@ -13,7 +13,7 @@
  * @module
  */
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { agent, push } from '@noxy-approval/proto';
+import { agent, type push } from '@noxy-approval/proto';
 import { QuotaExhaustedError, type DecisionEngine, type RouteInput } from './engine.js';
 import { MalformedRequest, statusError } from './grpc-util.js';
 import type { RelayLogger } from './logger.js';

@@ -168,7 +168,10 @@ describe('malformed frames', () => {
       (b) => b,
     );
     const frames: device.DeviceResponse[] = [];
-    const got = new Promise<void>((resolve) => stream.on('data', (b: Buffer) => (frames.push(device.DeviceResponse.decode(b)), frames.length >= 2 && resolve())));
+    const got = new Promise<void>((resolve) => stream.on('data', (b: Buffer) => {
+        frames.push(device.DeviceResponse.decode(b));
+        if (frames.length >= 2) resolve();
+      }));
     stream.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
     const valid = device.DeviceRequest.encode({
       requestId: 'after-garbage',

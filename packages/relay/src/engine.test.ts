@@ -22,7 +22,9 @@ function setup() {
     return rec;
   };
   const envelope = { kyberCt: Buffer.alloc(1088), nonce: Buffer.alloc(12), ciphertext: Buffer.alloc(32) };
-  return { store, live, engine, app, addDevice, envelope, advance: (ms: number) => void (now += ms) };
+  return { store, live, engine, app, addDevice, envelope, advance: (ms: number) => {
+      now += ms;
+    } };
 }
 
 type Step = { kind: 'outcome'; device: number; value: 'APPROVED' | 'REJECTED' } | { kind: 'ack'; device: number } | { kind: 'poll' } | { kind: 'advance'; ms: number } | { kind: 'sweep' };
@@ -41,7 +43,7 @@ describe('DecisionEngine (property)', () => {
         const s = setup();
         const devices = [s.addDevice('who'), s.addDevice('who'), s.addDevice('who')];
         const sinks = devices.map(() => [] as device.DeviceResponse[]);
-        devices.forEach((d, i) => s.live.add(d.deviceId, { send: (r) => sinks[i]!.push(r) }));
+        for (const [i, d] of devices.entries()) s.live.add(d.deviceId, { send: (r) => sinks[i]!.push(r) });
         const decisionId = randomUUID();
         for (const d of devices) s.engine.route(s.app, { requestId: randomUUID(), decisionId, targetDeviceId: d.deviceId, ttlSeconds: 600, ...s.envelope });
         let elapsed = 0;

@@ -7,7 +7,7 @@
  * answers `error INVALID_REQUEST` and keeps serving.
  * @module
  */
-import { Metadata, status, type ServiceDefinition, type ServerErrorResponse } from '@grpc/grpc-js';
+import { Metadata, type status, type ServiceDefinition, type ServerErrorResponse } from '@grpc/grpc-js';
 
 /** A request whose bytes could not be decoded. */
 export class MalformedRequest {

@@ -18,7 +18,10 @@ export class LiveRegistry {
   /** Adds a subscribed connection of a device. */
   add(deviceId: string, sink: DeviceSink): void {
     let set = this.#byDevice.get(deviceId);
-    if (!set) this.#byDevice.set(deviceId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#byDevice.set(deviceId, set);
+    }
     set.add(sink);
   }
 

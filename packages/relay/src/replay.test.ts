@@ -5,7 +5,7 @@ const nonce = (n: number) => Buffer.alloc(12, n);
 
 describe('ReplayGuard', () => {
   it('refuses wrong nonce sizes, stale or future timestamps and repeated nonces per app', () => {
-    let now = 10_000_000;
+    const now = 10_000_000;
     const guard = new ReplayGuard(300_000, () => now);
     expect(guard.check('app', BigInt(now), Buffer.alloc(11))).toBe('INVALID_NONCE');
     expect(guard.check('app', BigInt(now - 300_001), nonce(1))).toBe('STALE_TIMESTAMP');

@@ -8,7 +8,9 @@ import { startRelay } from './server.js';
 import { RelayStore } from './store/index.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'noxy-relay-store-'));
   dirs.push(d);

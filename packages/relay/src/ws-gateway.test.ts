@@ -6,7 +6,8 @@ import { startTestRelay, type TestRelay } from './testing/harness.js';
 import { syntheticDeviceKeys } from './testing/keys.js';
 import { registrationMac } from './testing/registration-mac.js';
 
-type Frame = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: frames are read field by field in assertions
+type Frame = Record<string, any>;
 
 /** A raw WebSocket device speaking the browser SDK's JSON. */
 class WsDevice {
@@ -31,7 +32,10 @@ class WsDevice {
   }
 
   open(): Promise<void> {
-    return new Promise((resolve, reject) => (this.ws.once('open', () => resolve()), this.ws.once('error', reject)));
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
   }
 
   waitFor(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
@@ -39,7 +43,10 @@ class WsDevice {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no matching frame')), timeoutMs);
-      this.#waiters.push({ match, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+      this.#waiters.push({ match, resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        } });
     });
   }
 

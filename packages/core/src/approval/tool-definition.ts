@@ -47,7 +47,7 @@ export const approvalInputSchema = z
       // A top-level "__proto__" key (legal in JSON) would be silently dropped by the record
       // parse — the human would approve arguments other than the ones sent: refuse it.
       .preprocess((value, ctx) => {
-        if (typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+        if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
           ctx.issues.push({ code: 'custom', message: '"__proto__" is not allowed as an argument name', input: value });
         }
         return value;

@@ -94,7 +94,7 @@ function nonNegativeInt(value: string | undefined, flag: string): number | undef
  * @throws UsageError for unknown flags or bad values
  */
 export function parseCliArgs(argv: string[]): CliArgs {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {

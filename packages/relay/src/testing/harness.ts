@@ -24,7 +24,9 @@ export interface ManualClock {
  */
 export function manualClock(start = Date.UTC(2026, 4, 15, 12)): ManualClock {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return { now: () => t, advance: (ms) => {
+      t += ms;
+    } };
 }
 
 /** A running test relay with one app. */
