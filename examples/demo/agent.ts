@@ -25,7 +25,12 @@ const MAX_TURNS = 4;
  * Runs the loop for one user request.
  * @throws Error when the model calls an unknown tool or does not finish within a few turns
  */
-export async function runAgent(model: ChatModel, userPrompt: string, tools: Readonly<Record<string, AgentTool>>, log: DemoLog): Promise<AgentRun> {
+export async function runAgent(
+  model: ChatModel,
+  userPrompt: string,
+  tools: Readonly<Record<string, AgentTool>>,
+  log: DemoLog,
+): Promise<AgentRun> {
   log.say('agent', `model: ${model.name}; tools: ${Object.keys(tools).join(', ')}`);
   log.say('agent', `user asks: "${safe(userPrompt)}"`);
   const messages: ChatMessage[] = [{ role: 'user', content: userPrompt }];

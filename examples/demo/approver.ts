@@ -34,7 +34,16 @@ export interface Approver {
   close(): Promise<void>;
 }
 
-const ANSWERS: Record<string, Choice> = { y: 'approve', yes: 'approve', a: 'approve', approve: 'approve', n: 'reject', no: 'reject', r: 'reject', reject: 'reject' };
+const ANSWERS: Record<string, Choice> = {
+  y: 'approve',
+  yes: 'approve',
+  a: 'approve',
+  approve: 'approve',
+  n: 'reject',
+  no: 'reject',
+  r: 'reject',
+  reject: 'reject',
+};
 
 /**
  * Listens on `device` and answers each decision as `mode` says. Attach it before
@@ -87,8 +96,7 @@ export function attachApprover(device: NoxyDevice, o: ApproverOptions): Approver
       const turn = prompts.then(() => ask(signal));
       prompts = turn.catch(() => undefined);
       choice = await turn;
-    }
-    else {
+    } else {
       o.log.say('device', `answering "${o.mode}" by itself${o.delayMs > 0 ? ` in ${o.delayMs} ms` : ''} (--auto)`);
       if (await sleep(o.delayMs, signal)) choice = o.mode;
     }
@@ -108,7 +116,11 @@ export function attachApprover(device: NoxyDevice, o: ApproverOptions): Approver
   async function ask(signal: AbortSignal): Promise<Choice | undefined> {
     const output = o.output ?? process.stdout;
     // Terminal line editing only when the prompt goes to a terminal (not `npm run demo | tee`).
-    const rl = createInterface({ input: o.input ?? process.stdin, output, terminal: (output as { isTTY?: boolean }).isTTY === true });
+    const rl = createInterface({
+      input: o.input ?? process.stdin,
+      output,
+      terminal: (output as { isTTY?: boolean }).isTTY === true,
+    });
     // In raw mode Ctrl+C reaches readline, not the process: pass it on as an interrupt.
     rl.on('SIGINT', () => {
       endPromptLine();

@@ -86,7 +86,9 @@ function wholeNumber(value: string, flag: string, min: number, max: number): num
  * @throws UsageError for unknown flags, bad values or contradictory flags
  */
 export function parseDemoArgs(argv: string[], stdinIsTty: boolean): DemoOptions {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: false; strict: true }>>['values'];
+  let values: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: false; strict: true }>
+  >['values'];
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true }));
   } catch (error) {

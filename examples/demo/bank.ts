@@ -33,8 +33,10 @@ export interface FakeBank {
 function checkTransferArgs(args: Record<string, unknown>): TransferArgs {
   const { to, amount, currency } = args;
   if (typeof to !== 'string' || to.trim() === '') throw new Error('transfer_funds: "to" must be a non-empty account');
-  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw new Error('transfer_funds: "amount" must be a positive number');
-  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new Error('transfer_funds: "currency" must be an ISO 4217 code such as EUR');
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0)
+    throw new Error('transfer_funds: "amount" must be a positive number');
+  if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+    throw new Error('transfer_funds: "currency" must be an ISO 4217 code such as EUR');
   return { to, amount, currency };
 }
 
@@ -44,7 +46,13 @@ export function createFakeBank(): FakeBank {
   return {
     transferFunds(args) {
       const { to, amount, currency } = checkTransferArgs(args);
-      const receipt: TransferReceipt = { transfer_id: `tx_${String(transfers.length + 1).padStart(4, '0')}`, status: 'completed', to, amount, currency };
+      const receipt: TransferReceipt = {
+        transfer_id: `tx_${String(transfers.length + 1).padStart(4, '0')}`,
+        status: 'completed',
+        to,
+        amount,
+        currency,
+      };
       transfers.push(receipt);
       return receipt;
     },

@@ -61,7 +61,7 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
     log.step(2, 'Create a dev app');
     const app = createDevApp(relay, log);
 
-    log.step(3, 'Pair a device: the terminal approver plays the user\'s phone');
+    log.step(3, "Pair a device: the terminal approver plays the user's phone");
     let approver: Approver | undefined;
     const device = await pairDevice({
       relay,
@@ -86,7 +86,11 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
     checkpoint();
 
     log.step(4, 'Run the agent: its model wants to call transfer_funds, which is gated on the device');
-    const client = createNoxyClient({ endpoint: relay.grpcUrl, authToken: app.appToken, decisionTtlSeconds: o.ttlSeconds });
+    const client = createNoxyClient({
+      endpoint: relay.grpcUrl,
+      authToken: app.appToken,
+      decisionTtlSeconds: o.ttlSeconds,
+    });
     cleanups.push(() => client.close());
     const engine = createApprovalEngine({ client, ttlSeconds: o.ttlSeconds, agent: AGENT });
     let gate: GateResult | undefined;
@@ -126,7 +130,10 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
     };
 
     if (env.modelKeysInEnv?.length) {
-      log.say('agent', `note: ${env.modelKeysInEnv.join(', ')} is set, but this demo always uses its scripted model (offline; real models are out of scope)`);
+      log.say(
+        'agent',
+        `note: ${env.modelKeysInEnv.join(', ')} is set, but this demo always uses its scripted model (offline; real models are out of scope)`,
+      );
     }
     const run = await runAgent(createScriptedModel(), USER_PROMPT, { transfer_funds: transferFunds }, log);
 
@@ -171,7 +178,10 @@ function describeAnswerMode(o: DemoOptions): string {
 function tamperAmount(log: DemoLog): (args: Record<string, unknown>) => Record<string, unknown> {
   return (args) => {
     const changed = { ...args, amount: typeof args.amount === 'number' ? args.amount * 10 : args.amount };
-    log.say('agent', `(--tamper) tries to run it with amount ${String(changed.amount)} instead of the approved ${String(args.amount)}`);
+    log.say(
+      'agent',
+      `(--tamper) tries to run it with amount ${String(changed.amount)} instead of the approved ${String(args.amount)}`,
+    );
     return changed;
   };
 }
@@ -182,7 +192,10 @@ function printOutcome(log: DemoLog, gate: GateResult | undefined, bank: FakeBank
     log.say('demo', 'Outcome: the model did not call transfer_funds');
   } else if (gate.status === 'executed') {
     const t = bank.transfers[0]!;
-    log.say('demo', `Outcome: APPROVED on the device; transfer_funds ran once with exactly the approved arguments (${t.transfer_id}: ${t.amount} ${t.currency} to ${safe(t.to)})`);
+    log.say(
+      'demo',
+      `Outcome: APPROVED on the device; transfer_funds ran once with exactly the approved arguments (${t.transfer_id}: ${t.amount} ${t.currency} to ${safe(t.to)})`,
+    );
   } else {
     const why = {
       rejected: 'REJECTED on the device',
@@ -206,5 +219,9 @@ async function shutdown(cleanups: Cleanup[], log: DemoLog): Promise<void> {
       log.warn(`shutdown: ${describeError(error)}`);
     }
   }
-  if (cleanups.length > 0) log.say('demo', failed ? 'shut down (with the warnings above)' : 'shut down cleanly: approver, device, client and relay closed');
+  if (cleanups.length > 0)
+    log.say(
+      'demo',
+      failed ? 'shut down (with the warnings above)' : 'shut down cleanly: approver, device, client and relay closed',
+    );
 }

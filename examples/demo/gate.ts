@@ -11,7 +11,14 @@
  * after approval (a bug, a prompt injection) cannot spend an approval on another action.
  * @module
  */
-import { computeActionHash, NoxyError, type AgentInfo, type ApprovalEngine, type ApprovalResult, type Identity } from '@noxy-approval/core';
+import {
+  computeActionHash,
+  NoxyError,
+  type AgentInfo,
+  type ApprovalEngine,
+  type ApprovalResult,
+  type Identity,
+} from '@noxy-approval/core';
 import { actionFingerprint } from '@noxy-approval/device';
 import { safe, type DemoLog } from './log.js';
 
@@ -45,7 +52,12 @@ export interface GateOptions {
 /** What the gate did; `message` is what the model is told. */
 export type GateResult =
   | { status: 'executed'; approval: ApprovalResult; result: unknown; message: string }
-  | { status: 'not_executed'; reason: 'rejected' | 'expired' | 'pending' | 'action_mismatch'; approval: ApprovalResult; message: string };
+  | {
+      status: 'not_executed';
+      reason: 'rejected' | 'expired' | 'pending' | 'action_mismatch';
+      approval: ApprovalResult;
+      message: string;
+    };
 
 /** Result of {@link checkBinding}. */
 export interface BindingCheck {
@@ -61,8 +73,19 @@ export interface BindingCheck {
  * the approved one. The other hashed fields (decision id, expiry, agent) come from the
  * approval itself, so the hash matches only for this decision and this exact action.
  */
-export function checkBinding(approval: ApprovalResult, tool: string, args: Record<string, unknown>, agent: AgentInfo): BindingCheck {
-  const actual = computeActionHash({ decision_id: approval.decisionId, tool, args, expires_at: approval.expiresAt, agent });
+export function checkBinding(
+  approval: ApprovalResult,
+  tool: string,
+  args: Record<string, unknown>,
+  agent: AgentInfo,
+): BindingCheck {
+  const actual = computeActionHash({
+    decision_id: approval.decisionId,
+    tool,
+    args,
+    expires_at: approval.expiresAt,
+    agent,
+  });
   return { ok: actual === approval.actionHash && tool === approval.tool, approved: approval.actionHash, actual };
 }
 
@@ -74,19 +97,29 @@ const fp = (hash: string) => actionFingerprint(hash) ?? '?';
  * @throws NoxyError when the request cannot be made at all (e.g. `NO_DEVICES`, `ABORTED`):
  *   nothing is executed then either
  */
-export async function runGated(call: GatedCall, execute: (args: Record<string, unknown>) => unknown, o: GateOptions): Promise<GateResult> {
+export async function runGated(
+  call: GatedCall,
+  execute: (args: Record<string, unknown>) => unknown,
+  o: GateOptions,
+): Promise<GateResult> {
   // Snapshot what is submitted for approval: later changes to the model's object must not
   // silently become "what was approved".
   const submitted = structuredClone(call.args);
   o.log.say('gate', `"${safe(call.tool)}" is a risky tool: asking the user's device before running it`);
-  o.log.say('gate', `sending the request to every device of ${o.identity.type}:${safe(o.identity.id)}, end-to-end encrypted (ML-KEM-768 + AES-256-GCM), then waiting for the answer`);
+  o.log.say(
+    'gate',
+    `sending the request to every device of ${o.identity.type}:${safe(o.identity.id)}, end-to-end encrypted (ML-KEM-768 + AES-256-GCM), then waiting for the answer`,
+  );
   const started = Date.now();
   const approval = await o.engine.requestApproval(
     { tool: call.tool, args: submitted, title: call.title, ...(call.summary ? { summary: call.summary } : {}) },
     { identity: o.identity, holdMs: o.holdMs, ...(o.signal ? { signal: o.signal } : {}) },
   );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  o.log.say('gate', `outcome: ${approval.outcome} after ${seconds} s (decision ${safe(approval.decisionId)}, fingerprint ${fp(approval.actionHash)})`);
+  o.log.say(
+    'gate',
+    `outcome: ${approval.outcome} after ${seconds} s (decision ${safe(approval.decisionId)}, fingerprint ${fp(approval.actionHash)})`,
+  );
 
   if (approval.outcome !== 'approved') {
     // Fail closed: rejected, expired and pending (still unanswered) all mean "do not run".
@@ -97,14 +130,20 @@ export async function runGated(call: GatedCall, execute: (args: Record<string, u
   const toRun = structuredClone(o.argsAtExecution ? o.argsAtExecution(structuredClone(submitted)) : submitted);
   const binding = checkBinding(approval, call.tool, toRun, o.agent);
   if (!binding.ok) {
-    o.log.say('gate', `binding check FAILED: the action about to run hashes to ${fp(binding.actual)}, the approval is for ${fp(binding.approved)}`);
+    o.log.say(
+      'gate',
+      `binding check FAILED: the action about to run hashes to ${fp(binding.actual)}, the approval is for ${fp(binding.approved)}`,
+    );
     o.log.say('gate', 'refusing to run it: an approval covers exactly the arguments the user saw');
     const message =
       `The approval (decision ${approval.decisionId}) does not cover these arguments: their action_hash differs from the approved one. ` +
       `Nothing was executed. Request a new approval for the new arguments.`;
     return { status: 'not_executed', reason: 'action_mismatch', approval, message };
   }
-  o.log.say('gate', `binding check: computeActionHash(arguments about to run) = approved action_hash ${fp(binding.approved)} ✓ (any other argument would differ)`);
+  o.log.say(
+    'gate',
+    `binding check: computeActionHash(arguments about to run) = approved action_hash ${fp(binding.approved)} ✓ (any other argument would differ)`,
+  );
   const result = execute(toRun);
   return { status: 'executed', approval, result, message: approval.message };
 }

@@ -27,7 +27,13 @@ process.on('SIGTERM', onSignal);
 
 /** Which well-known model API keys are set: names only, the values are never read further. */
 function modelKeysInEnv(): string[] {
-  return ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GOOGLE_GENERATIVE_AI_API_KEY', 'GEMINI_API_KEY', 'MISTRAL_API_KEY'].filter((name) => Boolean(process.env[name]));
+  return [
+    'OPENAI_API_KEY',
+    'ANTHROPIC_API_KEY',
+    'GOOGLE_GENERATIVE_AI_API_KEY',
+    'GEMINI_API_KEY',
+    'MISTRAL_API_KEY',
+  ].filter((name) => Boolean(process.env[name]));
 }
 
 let code: number;
@@ -39,7 +45,14 @@ try {
   } else {
     // Loaded here, not at the top: --help and usage errors answer without loading gRPC & co.
     const { runDemo } = await import('./demo.js');
-    code = await runDemo(options, { io, signal: stop.signal, stdin: process.stdin, stdout: process.stdout, onInterrupt: onSignal, modelKeysInEnv: modelKeysInEnv() });
+    code = await runDemo(options, {
+      io,
+      signal: stop.signal,
+      stdin: process.stdin,
+      stdout: process.stdout,
+      onInterrupt: onSignal,
+      modelKeysInEnv: modelKeysInEnv(),
+    });
   }
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;

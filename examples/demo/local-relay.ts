@@ -67,7 +67,10 @@ export interface PairDeviceOptions {
 export async function pairDevice(o: PairDeviceOptions): Promise<NoxyDevice> {
   const pairing = o.relay.createPairing({ appId: o.appId, identity: o.identity });
   const minutes = Math.round((pairing.expiresAt - Date.now()) / 60_000);
-  o.log.say('pairing', `one-time pairing created for ${pairing.identityType}:${safe(pairing.identityId)} (expires in ${minutes} min; the code is not printed)`);
+  o.log.say(
+    'pairing',
+    `one-time pairing created for ${pairing.identityType}:${safe(pairing.identityId)} (expires in ${minutes} min; the code is not printed)`,
+  );
   const device = await createNoxyDevice({
     // The gRPC device stream and the WebSocket Client API listen on different ports.
     relayUrl: o.transport === 'grpc' ? o.relay.grpcUrl : o.relay.httpUrl,
@@ -85,7 +88,10 @@ export async function pairDevice(o: PairDeviceOptions): Promise<NoxyDevice> {
     device.close();
     throw error;
   }
-  o.log.say('device', `paired and listening: device ${safe(device.deviceId ?? '?')} over ${o.transport} (keys created on the device, never leave it)`);
+  o.log.say(
+    'device',
+    `paired and listening: device ${safe(device.deviceId ?? '?')} over ${o.transport} (keys created on the device, never leave it)`,
+  );
   return device;
 }
 
@@ -93,7 +99,13 @@ export async function pairDevice(o: PairDeviceOptions): Promise<NoxyDevice> {
 async function connectWithin(device: NoxyDevice, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NoxyError('RELAY_UNAVAILABLE', `the device could not pair with the local relay within ${ms / 1000} s`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new NoxyError('RELAY_UNAVAILABLE', `the device could not pair with the local relay within ${ms / 1000} s`),
+        ),
+      ms,
+    );
   });
   try {
     await Promise.race([device.connect(), timeout]);

@@ -70,9 +70,17 @@ export function createScriptedModel(): ChatModel {
       if (last?.role === 'tool') {
         const reply = JSON.parse(last.content) as ToolReply;
         if (reply.status === 'executed') {
-          return { kind: 'final', text: `Done: invoice #1042 is paid (transfer ${reply.result?.transfer_id ?? '?'}, 250 EUR to Bob's Bikes).` };
+          return {
+            kind: 'final',
+            text: `Done: invoice #1042 is paid (transfer ${reply.result?.transfer_id ?? '?'}, 250 EUR to Bob's Bikes).`,
+          };
         }
-        return { kind: 'final', text: NOT_DONE[reply.reason ?? ''] ?? 'I did not pay invoice #1042: the transfer did not run, so nothing was sent.' };
+        return {
+          kind: 'final',
+          text:
+            NOT_DONE[reply.reason ?? ''] ??
+            'I did not pay invoice #1042: the transfer did not run, so nothing was sent.',
+        };
       }
       return { kind: 'final', text: 'I have nothing to do.' };
     },

@@ -61,8 +61,13 @@ export async function benchDetectionLag(): Promise<void> {
   const ours = await simulate(POLL_BACKOFF, flips, 7);
   const official = await simulate(OFFICIAL, flips, 7);
   const full = await simulate(FULL_JITTER_2S, flips, 7);
-  for (const [label, r] of [['official 400ms×1.6 cap 30s', official], ['full jitter cap 2s', full]] as const) {
-    console.log(`      ${label}: median lag ${r.median.toFixed(2)} s, p95 ${r.p95.toFixed(2)} s, ${r.rate.toFixed(2)} polls/s per wait`);
+  for (const [label, r] of [
+    ['official 400ms×1.6 cap 30s', official],
+    ['full jitter cap 2s', full],
+  ] as const) {
+    console.log(
+      `      ${label}: median lag ${r.median.toFixed(2)} s, p95 ${r.p95.toFixed(2)} s, ${r.rate.toFixed(2)} polls/s per wait`,
+    );
   }
   report({
     name: 'outcome detection lag, median (200 waits, flips U(0,120 s))',

@@ -25,7 +25,13 @@ async function remoteStack(devices: number) {
   const relay = await spawnFixture('relay-process.ts', []);
   const info = JSON.parse(relay.line) as { grpcUrl: string; appId: string; appToken: string; signingSecret: string };
   const identity = 'alice@example.com';
-  const phones = await spawnFixture('devices-process.ts', [info.grpcUrl, info.appId, info.signingSecret, identity, String(devices)]);
+  const phones = await spawnFixture('devices-process.ts', [
+    info.grpcUrl,
+    info.appId,
+    info.signingSecret,
+    identity,
+    String(devices),
+  ]);
   return {
     grpcUrl: info.grpcUrl,
     appToken: info.appToken,
@@ -66,9 +72,19 @@ async function rpcFloor(rounds: number): Promise<{ one: number; ten: number }> {
 
 async function timeSends(devices: number, concurrency: number, rounds: number): Promise<number> {
   const stack = await remoteStack(devices);
-  const client = createNoxyClient({ endpoint: stack.grpcUrl, authToken: stack.appToken, kem: 'auto', fanOutConcurrency: concurrency });
+  const client = createNoxyClient({
+    endpoint: stack.grpcUrl,
+    authToken: stack.appToken,
+    kem: 'auto',
+    fanOutConcurrency: concurrency,
+  });
   try {
-    const decision = { kind: 'propose_tool_call', tool: 'transfer_funds', args: { to: 'bob', amount: 25 }, title: 'Send 25 to Bob' };
+    const decision = {
+      kind: 'propose_tool_call',
+      tool: 'transfer_funds',
+      args: { to: 'bob', amount: 25 },
+      title: 'Send 25 to Bob',
+    };
     for (let i = 0; i < 5; i++) await client.sendDecision(stack.identity, decision);
     const times: number[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -90,8 +106,12 @@ export async function benchFanOut(): Promise<void> {
   const ten = await timeSends(10, 16, 40);
   const sequential = await timeSends(10, 1, 40);
   const floor = await rpcFloor(40);
-  console.log(`      sequential fan-out to 10 devices (official SDK shape): ${sequential.toFixed(2)} ms = ${(sequential / one).toFixed(2)}× one device`);
-  console.log(`      gRPC floor on this machine: 10 parallel GetQuota ${floor.ten.toFixed(2)} ms = ${(floor.ten / floor.one).toFixed(2)}× one call (${floor.one.toFixed(2)} ms)`);
+  console.log(
+    `      sequential fan-out to 10 devices (official SDK shape): ${sequential.toFixed(2)} ms = ${(sequential / one).toFixed(2)}× one device`,
+  );
+  console.log(
+    `      gRPC floor on this machine: 10 parallel GetQuota ${floor.ten.toFixed(2)} ms = ${(floor.ten / floor.one).toFixed(2)}× one call (${floor.one.toFixed(2)} ms)`,
+  );
   report({
     name: 'sendDecision to 10 devices (parallel fan-out)',
     value: ten,

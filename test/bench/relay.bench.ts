@@ -18,7 +18,9 @@ export async function benchRelay(): Promise<void> {
   try {
     const memory = await benchRelayCycles({ dataDir: ':memory:', cycles: 2_000 });
     const durable = await benchRelayCycles({ dataDir: dir, cycles: 2_000 });
-    console.log(`      durable store: journal_mode=${durable.journalMode} synchronous=${durable.synchronous}, p95 cycle ${durable.p95CycleMs.toFixed(1)} ms`);
+    console.log(
+      `      durable store: journal_mode=${durable.journalMode} synchronous=${durable.synchronous}, p95 cycle ${durable.p95CycleMs.toFixed(1)} ms`,
+    );
     report({
       name: 'relay full cycles/s, durable SQLite store',
       value: durable.cyclesPerSecond,
@@ -31,6 +33,19 @@ export async function benchRelay(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const many = await benchManyDevices({ devices: 1_000 });
-  report({ name: `p95 delivery latency, ${many.devices} devices + ${many.pendingDecisions} pending`, value: many.p95DeliveryMs, unit: 'ms', baseline: { label: 'p50', value: many.p50DeliveryMs }, target: '≤ 50 ms', ok: many.p95DeliveryMs <= 50 });
-  report({ name: 'relay RSS with 1,000 devices', value: many.rssBytes / 2 ** 20, unit: 'MiB', target: '≤ 300 MB', ok: many.rssBytes <= 300e6 });
+  report({
+    name: `p95 delivery latency, ${many.devices} devices + ${many.pendingDecisions} pending`,
+    value: many.p95DeliveryMs,
+    unit: 'ms',
+    baseline: { label: 'p50', value: many.p50DeliveryMs },
+    target: '≤ 50 ms',
+    ok: many.p95DeliveryMs <= 50,
+  });
+  report({
+    name: 'relay RSS with 1,000 devices',
+    value: many.rssBytes / 2 ** 20,
+    unit: 'MiB',
+    target: '≤ 300 MB',
+    ok: many.rssBytes <= 300e6,
+  });
 }

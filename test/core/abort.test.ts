@@ -64,8 +64,12 @@ describe('abort and close on real time', () => {
 
   it('an already-aborted signal makes no call at all', async () => {
     const signal = AbortSignal.abort();
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, signal })).rejects.toMatchObject({ code: 'ABORTED' });
-    await expect(client.getDecisionOutcome({ decisionId: ID, identity: ALICE, signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    await expect(client.getDecisionOutcome({ decisionId: ID, identity: ALICE, signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
     await expect(client.sendDecision(ALICE, { title: 't' }, { signal })).rejects.toMatchObject({ code: 'ABORTED' });
     expect(server.calls).toHaveLength(0);
   });
@@ -73,7 +77,9 @@ describe('abort and close on real time', () => {
   it('20 waits aborted at random times all end ≤ 50 ms after their abort, and polling stops', async () => {
     const runs = Array.from({ length: 20 }, async (_, i) => {
       const controller = new AbortController();
-      const wait = client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, signal: controller.signal }).catch((e: unknown) => e);
+      const wait = client
+        .waitForDecisionOutcome({ decisionId: ID, identity: ALICE, signal: controller.signal })
+        .catch((e: unknown) => e);
       await sleep(((i * 37) % 600) + 5);
       const t = performance.now();
       controller.abort();
@@ -92,7 +98,9 @@ describe('abort and close on real time', () => {
 
   it('close() ends every pending wait with CLOSED at once and stops polling', async () => {
     server.delay('GetDecisionOutcome', 50);
-    const waits = [0, 1, 2].map(() => client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE }).catch((e: unknown) => e));
+    const waits = [0, 1, 2].map(() =>
+      client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE }).catch((e: unknown) => e),
+    );
     await sleep(300);
     const t = performance.now();
     client.close();
@@ -105,7 +113,9 @@ describe('abort and close on real time', () => {
     const settled = polls().length;
     await sleep(300);
     expect(polls()).toHaveLength(settled);
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
     client.close(); // idempotent
   });
 
@@ -125,7 +135,9 @@ describe('abort and close on real time', () => {
 
   it('the caller’s abort wins over close(): ABORTED, not CLOSED', async () => {
     const controller = new AbortController();
-    const wait = client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, signal: controller.signal }).catch((e: unknown) => e);
+    const wait = client
+      .waitForDecisionOutcome({ decisionId: ID, identity: ALICE, signal: controller.signal })
+      .catch((e: unknown) => e);
     await sleep(50);
     controller.abort();
     client.close();
@@ -139,7 +151,11 @@ describe('the client-wide poll budget over gRPC', () => {
     client = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN, pollsPerSecond: 4 });
     server.setOutcome(ID, [{ outcome: PENDING }]);
     const start = Date.now();
-    const results = await Promise.all(Array.from({ length: 12 }, () => client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, maxWaitMs: 1_500 })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, maxWaitMs: 1_500 }),
+      ),
+    );
     expect(results.every((r) => r.outcome === 'pending')).toBe(true);
     // An oversubscribed budget does not stretch the caller's limit (an MCP host's timeout).
     for (const r of results) expect(r.observedAt - start).toBeLessThan(1_500 + 200);

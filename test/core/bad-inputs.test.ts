@@ -1,6 +1,12 @@
 import { inspect } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { createNoxyClient, MAX_DECISION_BYTES, NoxyError, type NoxyClient, type NoxyClientOptions } from '@noxy-approval/core';
+import {
+  createNoxyClient,
+  MAX_DECISION_BYTES,
+  NoxyError,
+  type NoxyClient,
+  type NoxyClientOptions,
+} from '@noxy-approval/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentTestServer } from '../support/agent-test-server.js';
 
@@ -26,7 +32,14 @@ afterEach(async () => {
 /** Every rendering of an error a log line might use. */
 function renderings(err: unknown): string[] {
   const e = err as Error;
-  return [e.message, String(e), e.stack ?? '', inspect(e, { depth: Infinity }), JSON.stringify(e), JSON.stringify(e, Object.getOwnPropertyNames(e))];
+  return [
+    e.message,
+    String(e),
+    e.stack ?? '',
+    inspect(e, { depth: Infinity }),
+    JSON.stringify(e),
+    JSON.stringify(e, Object.getOwnPropertyNames(e)),
+  ];
 }
 
 function expectNoCanary(err: unknown): void {
@@ -63,7 +76,14 @@ const deep = (() => {
   for (let i = 0; i < 50_000; i++) v = [v];
   return { v };
 })();
-const selfToJson = { title: 't', x: { toJSON(): unknown { return this; } } };
+const selfToJson = {
+  title: 't',
+  x: {
+    toJSON(): unknown {
+      return this;
+    },
+  },
+};
 
 const BAD_IDENTITIES: [string, unknown, string][] = [
   ['short bare wallet', '0x1234', 'identity'],
@@ -98,7 +118,13 @@ const BAD_DECISIONS: [string, unknown, string][] = [
   ['NaN', { n: Number.NaN }, 'decision.n'],
   ['Infinity', { n: -Infinity }, 'decision.n'],
   ['a class instance', { m: new Map([[1, 2]]) }, 'decision.m'],
-  ['a class instance at the top', new (class Decision { title = 't'; })(), 'decision'],
+  [
+    'a class instance at the top',
+    new (class Decision {
+      title = 't';
+    })(),
+    'decision',
+  ],
   ['a Date at the top (JSON is a string, not an object)', new Date(0), 'decision'],
   ['an array at the top', [{ title: 't' }], 'decision'],
   ['a string at the top', 'approve?', 'decision'],
@@ -130,7 +156,10 @@ describe('bad inputs: a typed INVALID_ARGUMENT naming the field, and no RPC', ()
   });
 
   it.each(BAD_TTLS)('TTL %s in createNoxyClient and per send', async (ttl) => {
-    await expectInvalid(() => createNoxyClient({ endpoint: server.endpoint, authToken: CANARY, decisionTtlSeconds: ttl as number }), 'decisionTtlSeconds');
+    await expectInvalid(
+      () => createNoxyClient({ endpoint: server.endpoint, authToken: CANARY, decisionTtlSeconds: ttl as number }),
+      'decisionTtlSeconds',
+    );
     await expectInvalid(() => client.sendDecision(ALICE, { title: 't' }, { ttlSeconds: ttl as number }), 'ttlSeconds');
     await expectInvalid(() => client.sendPush(ALICE, { title: 't' }, { ttlSeconds: ttl as number }), 'ttlSeconds');
   });
@@ -159,7 +188,10 @@ describe('bad inputs: a typed INVALID_ARGUMENT naming the field, and no RPC', ()
     ['non-ASCII', `${CANARY}é`],
     ['not a string', 12345],
   ])('token with %s: createNoxyClient throws without echoing it', async (_name, authToken) => {
-    await expectInvalid(() => createNoxyClient({ endpoint: server.endpoint, authToken: authToken as string }), 'authToken');
+    await expectInvalid(
+      () => createNoxyClient({ endpoint: server.endpoint, authToken: authToken as string }),
+      'authToken',
+    );
   });
 
   it.each([
@@ -168,7 +200,11 @@ describe('bad inputs: a typed INVALID_ARGUMENT naming the field, and no RPC', ()
     ['timeouts.other', { timeouts: { other: Number.NaN } }],
     ['timeouts.routeDecision', { timeouts: { routeDecision: 0 } }],
   ] as const)('client option %s', async (field, extra) => {
-    await expectInvalid(() => createNoxyClient({ endpoint: server.endpoint, authToken: CANARY, ...(extra as Partial<NoxyClientOptions>) }), field);
+    await expectInvalid(
+      () =>
+        createNoxyClient({ endpoint: server.endpoint, authToken: CANARY, ...(extra as Partial<NoxyClientOptions>) }),
+      field,
+    );
   });
 
   it.each(['not-a-uuid', '', `${ID}\n`, ID.replace(/-/g, ''), `{${ID}}`, 123])('decisionId %j', async (decisionId) => {
@@ -197,7 +233,9 @@ describe('the app token never leaks', () => {
     await client.sendDecision(ALICE, { title: 't' });
     for (const call of server.calls) {
       expect(call.authorization).toBe(`Bearer ${CANARY}`);
-      expect(JSON.stringify(call.request, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(CANARY);
+      expect(JSON.stringify(call.request, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(
+        CANARY,
+      );
     }
   });
 
@@ -212,7 +250,11 @@ describe('the app token never leaks', () => {
     ['GetDecisionOutcome', () => client.getDecisionOutcome({ decisionId: ID, identity: ALICE })],
   ] as const)('not in a %s error even when the relay echoes it in its message and trailers', async (method, run) => {
     const echo = `bad token "Bearer ${CANARY}" for app`;
-    server.failNext(method, { code: status.UNAUTHENTICATED, details: echo, trailers: { 'noxy-error': 'UNAUTHENTICATED', 'x-debug': CANARY } });
+    server.failNext(method, {
+      code: status.UNAUTHENTICATED,
+      details: echo,
+      trailers: { 'noxy-error': 'UNAUTHENTICATED', 'x-debug': CANARY },
+    });
     const err = await caught(run);
     expect(err).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((err as Error).message).toContain('[redacted]');
@@ -220,7 +262,11 @@ describe('the app token never leaks', () => {
   });
 
   it('not in a per-device RouteDecision error, nor in the send-and-wait error', async () => {
-    server.failNext('RouteDecision', { code: status.PERMISSION_DENIED, details: `token ${CANARY} may not route`, trailers: { 'x-debug': CANARY } }, 10);
+    server.failNext(
+      'RouteDecision',
+      { code: status.PERMISSION_DENIED, details: `token ${CANARY} may not route`, trailers: { 'x-debug': CANARY } },
+      10,
+    );
     const sent = await client.sendDecision(ALICE, { title: 't' });
     for (const d of sent.deliveries) expectNoCanary(d.error);
     expect(inspect(sent, { depth: Infinity })).not.toContain(CANARY);

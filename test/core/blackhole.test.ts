@@ -80,7 +80,9 @@ describe('a relay that accepts TCP and never speaks HTTP/2', () => {
   });
 
   it('a wait keeps trying inside its limit, then reports the relay as unreachable (not an outcome)', async () => {
-    const { error, ms } = await timed(() => client.waitForDecisionOutcome({ decisionId: DECISION, identity: ALICE, maxWaitMs: 600 }));
+    const { error, ms } = await timed(() =>
+      client.waitForDecisionOutcome({ decisionId: DECISION, identity: ALICE, maxWaitMs: 600 }),
+    );
     expect(error).toMatchObject({ code: 'RELAY_UNAVAILABLE' });
     // The last poll may start at the limit and run for one RPC deadline.
     expect(ms).toBeLessThan(600 + TIMEOUT + 100);
@@ -97,9 +99,13 @@ describe('a relay that accepts TCP and never speaks HTTP/2', () => {
   });
 
   it('a process whose client timed out against the blackhole exits ≤ 1 s after close() (no handle keeps it alive)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/blackhole-child.ts', import.meta.url)), hole.endpoint], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/blackhole-child.ts', import.meta.url)), hole.endpoint],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let closedAt = Infinity;
     child.stdout.on('data', (chunk: Buffer) => {

@@ -27,7 +27,12 @@ afterEach(async () => {
 async function plaintext(call: RecordedCall, device: TestDevice): Promise<string> {
   const kem = await loadKemBackend('mlkem');
   const r = call.request as { kyberCt: Buffer; nonce: Buffer; ciphertext: Buffer };
-  const plain = await openEnvelope({ kyberCt: r.kyberCt, nonce: r.nonce, ciphertext: r.ciphertext }, device.secretKey!, kem, nodeAead);
+  const plain = await openEnvelope(
+    { kyberCt: r.kyberCt, nonce: r.nonce, ciphertext: r.ciphertext },
+    device.secretKey!,
+    kem,
+    nodeAead,
+  );
   return new TextDecoder().decode(plain);
 }
 
@@ -54,8 +59,11 @@ describe('agent client over real gRPC', () => {
     const routes = server.callsTo('RouteDecision');
     expect(routes).toHaveLength(3);
     expect(server.callsTo('GetIdentityDevices')[0]!.request.identityId).toBe(ALICE);
-    const expected = { title: 'Deploy v2 to prod?', args: { env: 'prod', replicas: 3 }, // biome-ignore lint/correctness/noPrecisionLoss: the value the official SDK's bigint-JSON path sees
-      amount: 12345678901234567890 };
+    const expected = {
+      title: 'Deploy v2 to prod?',
+      args: { env: 'prod', replicas: 3 }, // biome-ignore lint/correctness/noPrecisionLoss: the value the official SDK's bigint-JSON path sees
+      amount: 12345678901234567890,
+    };
     for (const call of routes) {
       const device = devices.find((d) => d.deviceId === call.request.targetDeviceId)!;
       expect(call.request.decisionId).toBe(sent.decisionId);
@@ -78,14 +86,23 @@ describe('agent client over real gRPC', () => {
 
   it('sendDecision honours decisionId and ttlSeconds options', async () => {
     const decisionId = '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
-    const sent = await client.sendDecision({ type: 'email', id: ALICE }, { title: 't' }, { decisionId, ttlSeconds: 30 });
+    const sent = await client.sendDecision(
+      { type: 'email', id: ALICE },
+      { title: 't' },
+      { decisionId, ttlSeconds: 30 },
+    );
     expect(sent.decisionId).toBe(decisionId);
     expect(sent.ttlSeconds).toBe(30);
-    expect(server.callsTo('RouteDecision').map((c) => [c.request.decisionId, c.request.ttlSeconds])).toEqual(Array(3).fill([decisionId, 30]));
+    expect(server.callsTo('RouteDecision').map((c) => [c.request.decisionId, c.request.ttlSeconds])).toEqual(
+      Array(3).fill([decisionId, 30]),
+    );
   });
 
   it('sendDecision to an identity without devices is NO_DEVICES and routes nothing', async () => {
-    await expect(client.sendDecision('bob@example.com', { title: 't' })).rejects.toMatchObject({ name: 'NoxyError', code: 'NO_DEVICES' });
+    await expect(client.sendDecision('bob@example.com', { title: 't' })).rejects.toMatchObject({
+      name: 'NoxyError',
+      code: 'NO_DEVICES',
+    });
     expect(server.callsTo('RouteDecision')).toHaveLength(0);
   });
 
@@ -99,11 +116,16 @@ describe('agent client over real gRPC', () => {
     ];
     for (const [outcome, pending, expected] of cases) {
       server.setOutcome(decisionId, [{ outcome, pending }]);
-      await expect(client.getDecisionOutcome({ decisionId, identity: ALICE })).resolves.toEqual({ decisionId, outcome: expected, pending });
+      await expect(client.getDecisionOutcome({ decisionId, identity: ALICE })).resolves.toEqual({
+        decisionId,
+        outcome: expected,
+        pending,
+      });
     }
     const polls = server.callsTo('GetDecisionOutcome');
     expect(polls).toHaveLength(4);
-    for (const p of polls) expect(p.request).toMatchObject({ decisionId, identityId: ALICE, requestId: expect.stringMatching(UUID_V4) });
+    for (const p of polls)
+      expect(p.request).toMatchObject({ decisionId, identityId: ALICE, requestId: expect.stringMatching(UUID_V4) });
     expect(new Set(polls.map((p) => p.request.requestId)).size).toBe(4);
     expectBearerOnEveryCall();
   });
@@ -116,7 +138,10 @@ describe('agent client over real gRPC', () => {
     try {
       const decisionId = 'b0b0b0b0-b1b1-4c2c-8d3d-e4e4e4e4e4e4';
       const t0 = clock.now();
-      server.setOutcome(decisionId, [{ outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING }, { at: t0 + 5_000, outcome: agent.DecisionOutcome.DECISION_OUTCOME_APPROVED }]);
+      server.setOutcome(decisionId, [
+        { outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING },
+        { at: t0 + 5_000, outcome: agent.DecisionOutcome.DECISION_OUTCOME_APPROVED },
+      ]);
       const result = await c.waitForDecisionOutcome({ decisionId, identity: ALICE });
       expect(result.outcome).toBe('approved');
       expect(result.decisionId).toBe(decisionId);
@@ -138,7 +163,10 @@ describe('agent client over real gRPC', () => {
     const c = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN, clock });
     try {
       const decisionId = 'c0c0c0c0-b1b1-4c2c-8d3d-e4e4e4e4e4e4';
-      server.setOutcome(decisionId, [{ outcome: 0 }, { at: clock.now() + 3_000, outcome: agent.DecisionOutcome.DECISION_OUTCOME_REJECTED }]);
+      server.setOutcome(decisionId, [
+        { outcome: 0 },
+        { at: clock.now() + 3_000, outcome: agent.DecisionOutcome.DECISION_OUTCOME_REJECTED },
+      ]);
       const result = await c.sendDecisionAndWaitForOutcome('+15551234567', { title: 'Pay?' }, { decisionId });
       expect(result.outcome).toBe('rejected');
       expect(result.sent.decisionId).toBe(decisionId);
@@ -153,8 +181,19 @@ describe('agent client over real gRPC', () => {
   });
 
   it('getQuota maps the quota (uint64 as bigint)', async () => {
-    server.quota = { requestId: '', appName: 'acme', quotaTotal: 2n ** 63n, quotaRemaining: 17n, status: agent.QuotaStatus.QUOTA_SUSPENDED };
-    await expect(client.getQuota()).resolves.toEqual({ appName: 'acme', quotaTotal: 2n ** 63n, quotaRemaining: 17n, status: 'suspended' });
+    server.quota = {
+      requestId: '',
+      appName: 'acme',
+      quotaTotal: 2n ** 63n,
+      quotaRemaining: 17n,
+      status: agent.QuotaStatus.QUOTA_SUSPENDED,
+    };
+    await expect(client.getQuota()).resolves.toEqual({
+      appName: 'acme',
+      quotaTotal: 2n ** 63n,
+      quotaRemaining: 17n,
+      status: 'suspended',
+    });
     expect(server.callsTo('GetQuota')[0]!.request.requestId).toMatch(UUID_V4);
     expectBearerOnEveryCall();
   });

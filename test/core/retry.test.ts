@@ -70,7 +70,10 @@ describe('RouteDecision retries', () => {
     server.failNext('RouteDecision', { code }, 10);
     const sent = await client.sendDecision(ALICE, { title: 't' });
     expect(routes()).toHaveLength(1);
-    expect(sent.deliveries[0]).toMatchObject({ status: 'failed', error: { name: 'NoxyError', code: noxyCode, grpcCode: code, retryable: false } });
+    expect(sent.deliveries[0]).toMatchObject({
+      status: 'failed',
+      error: { name: 'NoxyError', code: noxyCode, grpcCode: code, retryable: false },
+    });
     expect(clock.sleeps).toHaveLength(0);
     // The convenience method surfaces the relay's code, not a misleading NO_DEVICES.
     await expect(client.sendDecisionAndWaitForOutcome(ALICE, { title: 't' })).rejects.toMatchObject({ code: noxyCode });
@@ -78,7 +81,10 @@ describe('RouteDecision retries', () => {
   });
 
   it('honours grpc-retry-pushback-ms: the retry comes ≥ 1500 ms (virtual) later', async () => {
-    server.failNext('RouteDecision', { code: status.RESOURCE_EXHAUSTED, trailers: { 'grpc-retry-pushback-ms': '1500', 'noxy-error': 'RATE_LIMITED' } });
+    server.failNext('RouteDecision', {
+      code: status.RESOURCE_EXHAUSTED,
+      trailers: { 'grpc-retry-pushback-ms': '1500', 'noxy-error': 'RATE_LIMITED' },
+    });
     const sent = await client.sendDecision(ALICE, { title: 't' });
     expect(sent.delivered).toBe(1);
     const [first, second] = routes();
@@ -95,7 +101,11 @@ describe('RouteDecision retries', () => {
   });
 
   it.each(['-1', 'soon', '1.5'])('grpc-retry-pushback-ms: %s means do not retry', async (value) => {
-    server.failNext('RouteDecision', { code: status.RESOURCE_EXHAUSTED, trailers: { 'grpc-retry-pushback-ms': value, 'noxy-error': 'RATE_LIMITED' } }, 10);
+    server.failNext(
+      'RouteDecision',
+      { code: status.RESOURCE_EXHAUSTED, trailers: { 'grpc-retry-pushback-ms': value, 'noxy-error': 'RATE_LIMITED' } },
+      10,
+    );
     const sent = await client.sendDecision(ALICE, { title: 't' });
     expect(routes()).toHaveLength(1);
     expect(sent.deliveries[0]).toMatchObject({ status: 'failed', error: { code: 'RATE_LIMITED' } });
@@ -138,7 +148,10 @@ describe('RouteDecision retries', () => {
     const t = performance.now();
     const sent = await client.sendDecision(ALICE, { title: 't' });
     expect(performance.now() - t).toBeLessThan(2_000);
-    expect(sent.deliveries[0]).toMatchObject({ status: 'failed', error: { code: 'RELAY_UNAVAILABLE', retryAfterMs: 600000000 } });
+    expect(sent.deliveries[0]).toMatchObject({
+      status: 'failed',
+      error: { code: 'RELAY_UNAVAILABLE', retryAfterMs: 600000000 },
+    });
     expect(routes()).toHaveLength(1);
   });
 
@@ -173,13 +186,22 @@ describe('status mapping', () => {
   });
 
   it('a quota-exhausted RouteDecision is not retried and surfaces as QUOTA_EXHAUSTED', async () => {
-    server.failNext('RouteDecision', { code: status.RESOURCE_EXHAUSTED, trailers: { 'noxy-error': 'QUOTA_EXHAUSTED' } }, 10);
-    await expect(client.sendDecisionAndWaitForOutcome(ALICE, { title: 't' })).rejects.toMatchObject({ code: 'QUOTA_EXHAUSTED' });
+    server.failNext(
+      'RouteDecision',
+      { code: status.RESOURCE_EXHAUSTED, trailers: { 'noxy-error': 'QUOTA_EXHAUSTED' } },
+      10,
+    );
+    await expect(client.sendDecisionAndWaitForOutcome(ALICE, { title: 't' })).rejects.toMatchObject({
+      code: 'QUOTA_EXHAUSTED',
+    });
     expect(routes()).toHaveLength(1);
   });
 
   it('NoxyError.isInstance recognises an error from another copy of the package by its brand', () => {
-    const foreign = Object.assign(new Error('from another copy'), { code: 'RATE_LIMITED', [Symbol.for('noxy-approval.error')]: true });
+    const foreign = Object.assign(new Error('from another copy'), {
+      code: 'RATE_LIMITED',
+      [Symbol.for('noxy-approval.error')]: true,
+    });
     expect(foreign instanceof NoxyError).toBe(false);
     expect(NoxyError.isInstance(foreign)).toBe(true);
     expect(NoxyError.isInstance({ [Symbol.for('noxy-approval.error')]: true })).toBe(true);

@@ -8,8 +8,12 @@ import { AutoClock } from './virtual-clock.js';
 const TOKEN = 'tok_wait_0123456789';
 const ALICE = 'alice@example.com';
 const ID = 'e0e0e0e0-b1b1-4c2c-8d3d-e4e4e4e4e4e4';
-const { DECISION_OUTCOME_PENDING: PENDING, DECISION_OUTCOME_APPROVED: APPROVED, DECISION_OUTCOME_REJECTED: REJECTED, DECISION_OUTCOME_EXPIRED: EXPIRED } =
-  agent.DecisionOutcome;
+const {
+  DECISION_OUTCOME_PENDING: PENDING,
+  DECISION_OUTCOME_APPROVED: APPROVED,
+  DECISION_OUTCOME_REJECTED: REJECTED,
+  DECISION_OUTCOME_EXPIRED: EXPIRED,
+} = agent.DecisionOutcome;
 
 let server: AgentTestServer;
 let clock: AutoClock;
@@ -37,9 +41,15 @@ describe('waiting on virtual time', () => {
     expect(result.observedAt).toBeGreaterThanOrEqual(deadline);
     expect(result.observedAt).toBeLessThan(deadline + 100);
     expect(polls().at(-1)!.at).toBeGreaterThanOrEqual(deadline);
-    expect(polls().slice(0, -1).every((p) => p.at < deadline)).toBe(true);
+    expect(
+      polls()
+        .slice(0, -1)
+        .every((p) => p.at < deadline),
+    ).toBe(true);
     expect(result.polls).toBe(polls().length);
-    const gaps = polls().slice(1).map((p, i) => p.at - polls()[i]!.at);
+    const gaps = polls()
+      .slice(1)
+      .map((p, i) => p.at - polls()[i]!.at);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(1_600);
     // Jittered, not a fixed cadence.
     expect(new Set(gaps).size).toBeGreaterThan(gaps.length / 2);
@@ -59,7 +69,12 @@ describe('waiting on virtual time', () => {
   it('maxWaitMs reached first → `pending` (resumable), at the caller limit', async () => {
     server.setOutcome(ID, [{ outcome: PENDING }]);
     const start = clock.now();
-    const result = await client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, expiresAt: start + 600_000, maxWaitMs: 10_000 });
+    const result = await client.waitForDecisionOutcome({
+      decisionId: ID,
+      identity: ALICE,
+      expiresAt: start + 600_000,
+      maxWaitMs: 10_000,
+    });
     expect(result.outcome).toBe('pending');
     expect(result.observedAt - start).toBeGreaterThanOrEqual(10_000);
     expect(result.observedAt - start).toBeLessThan(10_100);
@@ -73,7 +88,12 @@ describe('waiting on virtual time', () => {
     const start = clock.now();
     server.setOutcome(ID, [{ outcome: PENDING }, { at: start + 20_000, outcome }]);
     const onPoll: string[] = [];
-    const result = await client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, expiresAt: start + 60_000, onPoll: (i) => onPoll.push(i.outcome) });
+    const result = await client.waitForDecisionOutcome({
+      decisionId: ID,
+      identity: ALICE,
+      expiresAt: start + 60_000,
+      onPoll: (i) => onPoll.push(i.outcome),
+    });
     expect(result.outcome).toBe(expected);
     expect(result.observedAt - start).toBeGreaterThanOrEqual(20_000);
     expect(result.observedAt - start).toBeLessThanOrEqual(21_600);
@@ -83,8 +103,12 @@ describe('waiting on virtual time', () => {
 
   it('pending=false with PENDING is a PROTOCOL error, not an outcome', async () => {
     server.setOutcome(ID, [{ outcome: PENDING, pending: false }]);
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: 'PROTOCOL' });
-    await expect(client.getDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: 'PROTOCOL' });
+    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: 'PROTOCOL',
+    });
+    await expect(client.getDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: 'PROTOCOL',
+    });
     expect(polls()).toHaveLength(2);
   });
 
@@ -95,15 +119,22 @@ describe('waiting on virtual time', () => {
     [-1, true],
   ])('unknown outcome value %i (pending=%s) is PROTOCOL, never approved', async (outcome, pending) => {
     server.setOutcome(ID, [{ outcome, pending }]);
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: 'PROTOCOL' });
-    await expect(client.getDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: 'PROTOCOL' });
+    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: 'PROTOCOL',
+    });
+    await expect(client.getDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: 'PROTOCOL',
+    });
   });
 
   it('transient relay errors during a wait are retried within the deadline', async () => {
     const start = clock.now();
     server.setOutcome(ID, [{ outcome: PENDING }, { at: start + 5_000, outcome: APPROVED }]);
     server.failNext('GetDecisionOutcome', { code: status.UNAVAILABLE }, 3);
-    server.failNext('GetDecisionOutcome', { code: status.RESOURCE_EXHAUSTED, trailers: { 'noxy-error': 'RATE_LIMITED' } });
+    server.failNext('GetDecisionOutcome', {
+      code: status.RESOURCE_EXHAUSTED,
+      trailers: { 'noxy-error': 'RATE_LIMITED' },
+    });
     server.failNext('GetDecisionOutcome', { code: status.UNKNOWN });
     server.failNext('GetDecisionOutcome', { code: status.DEADLINE_EXCEEDED });
     const result = await client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, expiresAt: start + 60_000 });
@@ -119,7 +150,8 @@ describe('waiting on virtual time', () => {
       identity: ALICE,
       expiresAt: start + 60_000,
       maxWaitMs: 5_000,
-      onPoll: ({ polls: n }) => void (n === 1 && server.failNext('GetDecisionOutcome', { code: status.UNAVAILABLE }, 10_000)),
+      onPoll: ({ polls: n }) =>
+        void (n === 1 && server.failNext('GetDecisionOutcome', { code: status.UNAVAILABLE }, 10_000)),
     });
     expect(result.outcome).toBe('pending');
     expect(polls().length).toBeGreaterThan(2);
@@ -129,7 +161,9 @@ describe('waiting on virtual time', () => {
     server.setOutcome(ID, [{ outcome: PENDING }]);
     server.failNext('GetDecisionOutcome', { code: status.UNAVAILABLE }, 10_000);
     const start = clock.now();
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, expiresAt: start + 10_000 })).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
+    await expect(
+      client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE, expiresAt: start + 10_000 }),
+    ).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE' });
     expect(clock.now() - start).toBeGreaterThanOrEqual(10_000 + DEFAULT_GRACE_MS);
   });
 
@@ -140,13 +174,21 @@ describe('waiting on virtual time', () => {
     [status.RESOURCE_EXHAUSTED, 'QUOTA_EXHAUSTED'],
   ] as const)('gRPC %s ends the wait at once with %s', async (code, noxyCode) => {
     server.setOutcome(ID, [{ outcome: PENDING }]);
-    server.failNext('GetDecisionOutcome', { code, details: code === status.RESOURCE_EXHAUSTED ? 'monthly quota used' : undefined });
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: noxyCode });
+    server.failNext('GetDecisionOutcome', {
+      code,
+      details: code === status.RESOURCE_EXHAUSTED ? 'monthly quota used' : undefined,
+    });
+    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: noxyCode,
+    });
     expect(polls()).toHaveLength(1);
   });
 
   it('an unknown decision id ends the wait with NOT_FOUND (the relay is asked once)', async () => {
-    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({ code: 'NOT_FOUND', grpcCode: status.NOT_FOUND });
+    await expect(client.waitForDecisionOutcome({ decisionId: ID, identity: ALICE })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      grpcCode: status.NOT_FOUND,
+    });
     expect(polls()).toHaveLength(1);
   });
 });

@@ -7,7 +7,15 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadKemBackend, openEnvelope, sealEnvelope, webCryptoAead, type Envelope, type KemBackend, type KemKeyPair } from '@noxy-approval/core/envelope';
+import {
+  loadKemBackend,
+  openEnvelope,
+  sealEnvelope,
+  webCryptoAead,
+  type Envelope,
+  type KemBackend,
+  type KemKeyPair,
+} from '@noxy-approval/core/envelope';
 import { nodeAead } from '../../packages/core/src/node-aead.js';
 
 const PAYLOADS = 1000; // per direction and per backend
@@ -23,7 +31,11 @@ const payloads: Uint8Array[] = fc.sample(
   { numRuns: PAYLOADS, seed: SEED },
 );
 
-const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+const same = (a: Uint8Array, b: Uint8Array) =>
+  Buffer.compare(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  ) === 0;
 const hkdf32 = (ss: Uint8Array) => Buffer.from(hkdfSync('sha256', ss, Buffer.alloc(0), Buffer.alloc(0), 32));
 
 function independentOpen(env: Envelope, secretKey: Uint8Array): Uint8Array {

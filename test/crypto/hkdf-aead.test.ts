@@ -9,8 +9,21 @@ import { deriveEnvelopeKey, NoxyError, webCryptoAead, type Aead } from '@noxy-ap
 import { nodeAead } from '../../packages/core/src/node-aead.js';
 import { hex, loadJson, testsOf, toHex, type Group, type WycheproofTest } from './vectors.js';
 
-interface HkdfTest extends WycheproofTest { ikm: string; salt: string; info: string; size: number; okm: string }
-interface AeadTest extends WycheproofTest { key: string; iv: string; aad: string; msg: string; ct: string; tag: string }
+interface HkdfTest extends WycheproofTest {
+  ikm: string;
+  salt: string;
+  info: string;
+  size: number;
+  okm: string;
+}
+interface AeadTest extends WycheproofTest {
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+}
 type Doc<T> = { testGroups: (Group<T> & { keySize?: number; ivSize?: number; tagSize?: number })[] };
 
 const HKDF = 'wycheproof/hkdf_sha256_test.json';
@@ -54,7 +67,8 @@ describe('HKDF-SHA256', () => {
   it('Wycheproof cases with empty salt and info and L ≥ 32 (7) against deriveEnvelopeKey', () => {
     const applicable = hkdfTests.filter((t) => t.result === 'valid' && t.salt === '' && t.info === '' && t.size >= 32);
     expect(applicable).toHaveLength(7);
-    for (const t of applicable) expect(toHex(deriveEnvelopeKey(hex(t.ikm))), `tcId ${t.tcId}`).toBe(toHex(hex(t.okm).subarray(0, 32)));
+    for (const t of applicable)
+      expect(toHex(deriveEnvelopeKey(hex(t.ikm))), `tcId ${t.tcId}`).toBe(toHex(hex(t.okm).subarray(0, 32)));
   });
 });
 
@@ -124,10 +138,22 @@ describe('AES-256-GCM, Wycheproof 256/96/128 subset (66)', () => {
       const d = createDecipheriv('aes-256-gcm', hex(t.key), hex(t.iv), { authTagLength: 16 });
       d.setAAD(hex(t.aad));
       d.setAuthTag(hex(t.tag));
-      expect(toHex(new Uint8Array(Buffer.concat([d.update(hex(t.ct)), d.final()]))), `tcId ${t.tcId}`).toBe(toHex(hex(t.msg)));
-      const k = await crypto.subtle.importKey('raw', hex(t.key) as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['decrypt']);
+      expect(toHex(new Uint8Array(Buffer.concat([d.update(hex(t.ct)), d.final()]))), `tcId ${t.tcId}`).toBe(
+        toHex(hex(t.msg)),
+      );
+      const k = await crypto.subtle.importKey('raw', hex(t.key) as Uint8Array<ArrayBuffer>, 'AES-GCM', false, [
+        'decrypt',
+      ]);
       const sealed = new Uint8Array([...hex(t.ct), ...hex(t.tag)]);
-      const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: hex(t.iv) as Uint8Array<ArrayBuffer>, additionalData: hex(t.aad) as Uint8Array<ArrayBuffer> }, k, sealed);
+      const pt = await crypto.subtle.decrypt(
+        {
+          name: 'AES-GCM',
+          iv: hex(t.iv) as Uint8Array<ArrayBuffer>,
+          additionalData: hex(t.aad) as Uint8Array<ArrayBuffer>,
+        },
+        k,
+        sealed,
+      );
       expect(toHex(new Uint8Array(pt)), `tcId ${t.tcId}`).toBe(toHex(hex(t.msg)));
     }
   });

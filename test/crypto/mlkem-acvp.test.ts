@@ -14,10 +14,34 @@ import {
 } from '@noxy-approval/core/envelope';
 import { groupsOf, hex, loadJson, toHex, type Group } from './vectors.js';
 
-interface KeyGenTest { tcId: number; d: string; z: string; ek: string; dk: string }
-interface EncapTest { tcId: number; ek: string; dk: string; m: string; c: string; k: string; reason: string }
-interface DecapTest { tcId: number; c: string; k: string; reason: string }
-interface KeyCheckTest { tcId: number; ek?: string; dk?: string; testPassed: boolean }
+interface KeyGenTest {
+  tcId: number;
+  d: string;
+  z: string;
+  ek: string;
+  dk: string;
+}
+interface EncapTest {
+  tcId: number;
+  ek: string;
+  dk: string;
+  m: string;
+  c: string;
+  k: string;
+  reason: string;
+}
+interface DecapTest {
+  tcId: number;
+  c: string;
+  k: string;
+  reason: string;
+}
+interface KeyCheckTest {
+  tcId: number;
+  ek?: string;
+  dk?: string;
+  testPassed: boolean;
+}
 type AcvpDoc<T> = { testGroups: (Group<T> & { function?: string; parameterSet: string; ek?: string; dk?: string })[] };
 
 const KEYGEN = 'acvp/ML-KEM-keyGen-FIPS203-768.json.gz';
@@ -29,7 +53,9 @@ const encapDecap = loadJson<AcvpDoc<EncapTest | DecapTest>>(ENCAP_DECAP);
 const keyCheck = loadJson<AcvpDoc<KeyCheckTest>>(KEY_CHECK);
 
 function group<T>(rel: string, doc: AcvpDoc<T>, fn?: string) {
-  const groups = groupsOf(rel, doc).filter((g) => g.parameterSet === 'ML-KEM-768' && (fn === undefined || g.function === fn));
+  const groups = groupsOf(rel, doc).filter(
+    (g) => g.parameterSet === 'ML-KEM-768' && (fn === undefined || g.function === fn),
+  );
   expect(groups, `${rel} ${fn ?? ''}`).toHaveLength(1);
   return groups[0]!;
 }
@@ -155,7 +181,10 @@ describe('ACVP ML-KEM-768 key checks (FIPS 203 §7.2, §7.3)', () => {
     for (const t of ekCheck) {
       const ek = hex(t.ek!);
       expect(encapsulationKeyProblem(ek) === undefined, `tcId ${t.tcId}`).toBe(t.testPassed);
-      expect(isCrypto(() => assertEncapsulationKey(ek)), `tcId ${t.tcId}`).toBe(!t.testPassed);
+      expect(
+        isCrypto(() => assertEncapsulationKey(ek)),
+        `tcId ${t.tcId}`,
+      ).toBe(!t.testPassed);
       passed++;
     }
     expect(passed).toBe(10);
@@ -167,7 +196,10 @@ describe('ACVP ML-KEM-768 key checks (FIPS 203 §7.2, §7.3)', () => {
     let passed = 0;
     for (const t of dkCheck) {
       const dk = hex(t.dk!);
-      expect(isCrypto(() => assertDecapsulationKey(dk)), `tcId ${t.tcId}`).toBe(!t.testPassed);
+      expect(
+        isCrypto(() => assertDecapsulationKey(dk)),
+        `tcId ${t.tcId}`,
+      ).toBe(!t.testPassed);
       passed++;
     }
     expect(passed).toBe(10);
@@ -177,7 +209,10 @@ describe('ACVP ML-KEM-768 key checks (FIPS 203 §7.2, §7.3)', () => {
     for (const t of dkCheck.filter((x) => x.testPassed)) {
       const dk = hex(t.dk!);
       const ek = publicKeyOfSecretKey(dk);
-      for (const [enc, dec] of [[mlkem, liboqs], [liboqs, mlkem]] as const) {
+      for (const [enc, dec] of [
+        [mlkem, liboqs],
+        [liboqs, mlkem],
+      ] as const) {
         const { cipherText, sharedSecret } = enc.encapsulate(ek);
         expect(toHex(dec.decapsulate(cipherText, dk)), `tcId ${t.tcId}`).toBe(toHex(sharedSecret));
       }

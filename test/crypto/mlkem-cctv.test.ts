@@ -74,7 +74,8 @@ describe('CCTV strcmp (1)', () => {
   it('decapsulate(c, dk) gives K on both backends', () => {
     expect(strcmp).toHaveLength(1);
     const v = strcmp[0]!;
-    for (const kem of [mlkem, liboqs]) expect(toHex(kem.decapsulate(hex(v.c!), hex(v.dk!))), kem.name).toBe(toHex(hex(v.K!)));
+    for (const kem of [mlkem, liboqs])
+      expect(toHex(kem.decapsulate(hex(v.c!), hex(v.dk!))), kem.name).toBe(toHex(hex(v.K!)));
   });
 });
 
@@ -86,7 +87,8 @@ describe('CCTV unluckysample (1)', () => {
     const { cipherText, sharedSecret } = mlkem.encapsulate(hex(v.ek!), hex(v.m!));
     expect(toHex(cipherText)).toBe(toHex(hex(v.c!)));
     expect(toHex(sharedSecret)).toBe(toHex(hex(v.K!)));
-    for (const kem of [mlkem, liboqs]) expect(toHex(kem.decapsulate(hex(v.c!), hex(v.dk!))), kem.name).toBe(toHex(hex(v.K!)));
+    for (const kem of [mlkem, liboqs])
+      expect(toHex(kem.decapsulate(hex(v.c!), hex(v.dk!))), kem.name).toBe(toHex(hex(v.K!)));
   });
 
   it('its d, z are draft-era: final keygen gives another ek (Trap 1, why keygen is skipped)', () => {

@@ -14,10 +14,29 @@ import {
 } from '@noxy-approval/core/envelope';
 import { hex, loadJson, testsOf, toHex, type Group, type WycheproofTest } from './vectors.js';
 
-interface EncapsTest extends WycheproofTest { m: string; ek: string; c: string; K: string }
-interface MlkemTest extends WycheproofTest { seed: string; ek?: string; c: string; K: string }
-interface KeygenTest extends WycheproofTest { seed: string; ek: string; dk: string }
-interface SemiTest extends WycheproofTest { dk: string; c: string; ek: string; K?: string }
+interface EncapsTest extends WycheproofTest {
+  m: string;
+  ek: string;
+  c: string;
+  K: string;
+}
+interface MlkemTest extends WycheproofTest {
+  seed: string;
+  ek?: string;
+  c: string;
+  K: string;
+}
+interface KeygenTest extends WycheproofTest {
+  seed: string;
+  ek: string;
+  dk: string;
+}
+interface SemiTest extends WycheproofTest {
+  dk: string;
+  c: string;
+  ek: string;
+  K?: string;
+}
 type Doc<T> = { testGroups: (Group<T> & { parameterSet?: string })[] };
 
 const ENCAPS = 'wycheproof/mlkem_768_encaps_test.json.gz';
@@ -27,7 +46,10 @@ const SEMI = 'wycheproof/mlkem_768_semi_expanded_decaps_test.json.gz';
 
 const only768 = <T>(rel: string, doc: Doc<T>) => {
   const all = testsOf(rel, doc);
-  expect(all.every(({ group }) => group.parameterSet === 'ML-KEM-768'), rel).toBe(true);
+  expect(
+    all.every(({ group }) => group.parameterSet === 'ML-KEM-768'),
+    rel,
+  ).toBe(true);
   return all.map(({ test }) => test);
 };
 const encaps = only768(ENCAPS, loadJson<Doc<EncapsTest>>(ENCAPS));

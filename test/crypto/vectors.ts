@@ -16,13 +16,15 @@ export const VECTOR_SHA256: Readonly<Record<string, string>> = {
   'wycheproof/mlkem_768_encaps_test.json.gz': '2e47988054e608bc5bd1dddbc118e0ddad8cd2b7408c67294fbc0983feef8ca4',
   'wycheproof/mlkem_768_test.json.gz': 'a81b9a13e3e37782b0b73e18bbb836378d2348350b1ad523cb0f319693779176',
   'wycheproof/mlkem_768_keygen_seed_test.json.gz': '023fac490058390726f4a3f758de5137ed91bf44df0baa487cd7e5dac2b2878f',
-  'wycheproof/mlkem_768_semi_expanded_decaps_test.json.gz': '25a41ea5ca91f0952a6697ac2eff40673e5e0b73edf9fc53677c00e958875dcc',
+  'wycheproof/mlkem_768_semi_expanded_decaps_test.json.gz':
+    '25a41ea5ca91f0952a6697ac2eff40673e5e0b73edf9fc53677c00e958875dcc',
   'wycheproof/aes_gcm_256_96_128_test.json': 'e44516228172e1273f6988a010d60a2fbc4c6e8e806f02ebabaa3dcbb2c5cb49',
   'wycheproof/hkdf_sha256_test.json': 'f025a5de8e3715041c561378e8c9e5cd372b059c3e31b290b004347b37a8f76a',
   'wycheproof/LICENSE': '58d1e17ffe5109a7ae296caafcadfdbe6a7d176f0bc4ab01e12a689b0499d8bd',
   'acvp/ML-KEM-keyGen-FIPS203-768.json.gz': '4754da5988a0cbb9e0392839c830a35847483c888ad6ffbd2f57b096edeb4757',
   'acvp/ML-KEM-encapDecap-FIPS203-768.json.gz': '91eb44407c6ea984837dbf881edd763224bc02cc0e57f13904b4499140a17b9d',
-  'acvp/ML-KEM-encapDecap-FIPS203-keyCheck-768.json': 'b4b0c3ddd7b804d83934b8149d3345f1a14a97e2f976654b71483dc2f05a48e5',
+  'acvp/ML-KEM-encapDecap-FIPS203-keyCheck-768.json':
+    'b4b0c3ddd7b804d83934b8149d3345f1a14a97e2f976654b71483dc2f05a48e5',
   'cctv/modulus-ML-KEM-768.json.gz': 'deb4495735d183edefe84651d1c58ea3e75c51a0d720c141c743a31378959333',
   'cctv/strcmp-ML-KEM-768.json': '72bd6204581d4d1ab03fdd188837631ac1a17a2ccecadcc4507344ab04044068',
   'cctv/unluckysample-ML-KEM-768.json': '3d903efba54d9e6b1bd3bf349e8a572a5f47041fe2937070487ce5f621bafb8b',
@@ -55,7 +57,8 @@ export function hex(value: string): Uint8Array {
 }
 
 /** Lower-case hex of bytes, for byte-for-byte comparisons with readable failures. */
-export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+export const toHex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 export interface Group<T> {
   tests: T[];

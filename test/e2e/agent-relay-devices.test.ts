@@ -27,11 +27,20 @@ describe('core client → local relay → devices of one identity', () => {
     });
     const routed: string[][] = stack.devices.map(() => []);
     for (const [i, d] of stack.devices.entries()) d.on('routed', (r) => void routed[i]!.push(r.decisionId));
-    const result = await stack.client.sendDecisionAndWaitForOutcome(stack.identity, { kind: 'propose_tool_call', tool: 'rm', args: { path: '/' }, title: 'Delete everything' });
+    const result = await stack.client.sendDecisionAndWaitForOutcome(stack.identity, {
+      kind: 'propose_tool_call',
+      tool: 'rm',
+      args: { path: '/' },
+      title: 'Delete everything',
+    });
     expect(result.outcome).toBe('rejected');
     expect(result.sent.deliveries.map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']);
     // Every device decrypted the same decision id.
-    expect(stack.received.map((r) => r[0]?.decisionId)).toEqual([result.decisionId, result.decisionId, result.decisionId]);
+    expect(stack.received.map((r) => r[0]?.decisionId)).toEqual([
+      result.decisionId,
+      result.decisionId,
+      result.decisionId,
+    ]);
     await eventually(() => routed[0]!.length === 1 && routed[2]!.length === 1);
     expect(routed[0]).toEqual([result.decisionId]);
     expect(routed[1]).toEqual([]);
@@ -68,7 +77,11 @@ describe('core client → local relay → devices of one identity', () => {
       void back.decide(d.decisionId, 'approve');
     });
     await back.connect();
-    const result = await stack.client.waitForDecisionOutcome({ decisionId: sent.decisionId, identity: stack.identity, expiresAt: sent.expiresAt });
+    const result = await stack.client.waitForDecisionOutcome({
+      decisionId: sent.decisionId,
+      identity: stack.identity,
+      expiresAt: sent.expiresAt,
+    });
     expect(result.outcome).toBe('approved');
     expect(seen).toEqual([sent.decisionId]);
   });

@@ -25,11 +25,16 @@ describe('relay limits as the agent client sees them', () => {
     const quota = await stack.client.getQuota();
     expect(quota.quotaTotal).toBe(1n);
     expect(quota.quotaRemaining).toBe(0n);
-    expect(await codeOf(stack.client.sendDecisionAndWaitForOutcome(stack.identity, { title: 'third' }))).toBe('QUOTA_EXHAUSTED');
+    expect(await codeOf(stack.client.sendDecisionAndWaitForOutcome(stack.identity, { title: 'third' }))).toBe(
+      'QUOTA_EXHAUSTED',
+    );
   });
 
   it('the per-app rate limit → RATE_LIMITED once retries give up', async () => {
-    stack = await startLocalStack({ relay: { rateLimits: { agentPerSecond: 2, devicePerSecond: 20 } }, devices: [{ answer: 'never' }] });
+    stack = await startLocalStack({
+      relay: { rateLimits: { agentPerSecond: 2, devicePerSecond: 20 } },
+      devices: [{ answer: 'never' }],
+    });
     const codes = await Promise.all(Array.from({ length: 12 }, () => codeOf(stack!.client.getQuota())));
     expect(codes).toContain('RATE_LIMITED');
     expect(codes).toContain(undefined);

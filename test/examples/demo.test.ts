@@ -11,7 +11,10 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The demo runs from source: tsx maps the workspace packages to their TypeScript sources (as
 // the relay CLI tests do), so this test checks the code under test without a build.
-const env = { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../examples/demo/tsconfig.tsx-source.json', import.meta.url)) };
+const env = {
+  ...process.env,
+  TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../examples/demo/tsconfig.tsx-source.json', import.meta.url)),
+};
 /** Each run must finish well inside this; a hang fails the test instead of blocking the suite. */
 const RUN_TIMEOUT_MS = 15_000;
 
@@ -26,7 +29,11 @@ interface DemoRun {
 function runDemo(args: string[]): Promise<DemoRun> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/index.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/index.ts', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -113,7 +120,9 @@ describe('npm run demo (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     expect(out).toContain('the relay recorded: reject');
     expect(out).toMatch(/gate +outcome: rejected/);
     expect(out).toContain('transfer_funds did NOT run');
-    expect(out).toMatch(/the model is told: "The user rejected "transfer_funds" on their device\. Do not perform it, do not retry it/);
+    expect(out).toMatch(
+      /the model is told: "The user rejected "transfer_funds" on their device\. Do not perform it, do not retry it/,
+    );
     expect(out).not.toContain('transfer_funds RAN');
     expect(out).not.toContain('binding check');
     expect(out).toContain('Outcome: REJECTED');
@@ -128,7 +137,9 @@ describe('npm run demo (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     const out = run.stdout;
     expect(out).toMatch(/gate +outcome: approved/);
     expect(out).toContain('amount 2500 instead of the approved 250');
-    expect(out).toMatch(/binding check FAILED: the action about to run hashes to [0-9a-f]{4} [0-9a-f]{4}, the approval is for [0-9a-f]{4} [0-9a-f]{4}/);
+    expect(out).toMatch(
+      /binding check FAILED: the action about to run hashes to [0-9a-f]{4} [0-9a-f]{4}, the approval is for [0-9a-f]{4} [0-9a-f]{4}/,
+    );
     expect(out).not.toContain('transfer_funds RAN');
     expect(out).toContain('Outcome: REFUSED');
     expect(out).toContain('Transfers executed: 0');

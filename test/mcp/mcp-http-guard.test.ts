@@ -12,15 +12,27 @@ afterEach(async () => {
   stack = undefined;
 });
 
-const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+const initialize = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+});
 
 /** POSTs an MCP initialize with the given headers; resolves with the status code. */
 function post(url: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end(initialize);
   });
@@ -41,7 +53,10 @@ describe('Streamable HTTP guards', () => {
   it('requires the bearer token when one is configured', async () => {
     stack = await startLocalStack();
     const s = stack;
-    http = await serveHttp({ createServer: () => createApprovalServer({ client: s.client, identity: s.identity }), bearerToken: 'let-me-in' });
+    http = await serveHttp({
+      createServer: () => createApprovalServer({ client: s.client, identity: s.identity }),
+      bearerToken: 'let-me-in',
+    });
     expect(await post(http.url, {})).toBe(401);
     expect(await post(http.url, { authorization: 'Bearer wrong-token' })).toBe(401);
     expect(await post(http.url, { authorization: 'Bearer let-me-in' })).toBe(200);

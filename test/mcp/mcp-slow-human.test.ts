@@ -57,42 +57,50 @@ async function connect(s: LocalStack, client: NoxyClient) {
 }
 
 describe('a human slower than the MCP host (fake clock)', () => {
-  it.each([false, true])('returns pending before the 60 s host timeout (progressToken: %s), then check returns the outcome', async (withProgress) => {
-    stack = await startLocalStack({ devices: [{ answer: 'approve', delayMs: HUMAN_DELAY_MS }] });
-    await loadKemBackend('mlkem');
-    const host = await connect(stack, stack.client);
-    await stack.client.getQuota(); // connect the channel on real timers
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-    const progressAt: number[] = [];
-    const start = Date.now();
-    const call = host.callTool({ name: 'request_human_approval', arguments: request }, undefined, {
-      timeout: HOST_TIMEOUT_MS,
-      ...(withProgress ? { onprogress: () => void progressAt.push(Date.now() - start) } : {}),
-    });
-    const { value, elapsedMs } = await settle(call, HOST_TIMEOUT_MS + 5_000);
-    const first = value.structuredContent as ApprovalOutput;
-    expect(value.isError).toBeFalsy();
-    expect(first.outcome).toBe('pending');
-    expect(elapsedMs).toBeLessThan(HOST_TIMEOUT_MS);
-    expect(elapsedMs).toBeGreaterThanOrEqual(45_000);
-    if (withProgress) {
-      expect(progressAt.length).toBeGreaterThanOrEqual(3);
-      const gaps = progressAt.map((t, i) => t - (i === 0 ? 0 : progressAt[i - 1]!));
-      expect(Math.max(...gaps)).toBeLessThanOrEqual(15_000);
-    } else {
-      expect(progressAt).toHaveLength(0);
-    }
-    // Keep the host happy with check calls (each also under 60 s) until the human answers.
-    let final = first;
-    for (let i = 0; i < 20 && final.outcome === 'pending'; i++) {
-      const check = host.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }, undefined, { timeout: HOST_TIMEOUT_MS });
-      const r = await settle(check, HOST_TIMEOUT_MS + 5_000);
-      expect(r.elapsedMs).toBeLessThan(HOST_TIMEOUT_MS);
-      final = r.value.structuredContent as ApprovalOutput;
-    }
-    expect(final.outcome).toBe('approved');
-    expect(Date.now() - start).toBeGreaterThanOrEqual(HUMAN_DELAY_MS);
-  }, 60_000);
+  it.each([false, true])(
+    'returns pending before the 60 s host timeout (progressToken: %s), then check returns the outcome',
+    async (withProgress) => {
+      stack = await startLocalStack({ devices: [{ answer: 'approve', delayMs: HUMAN_DELAY_MS }] });
+      await loadKemBackend('mlkem');
+      const host = await connect(stack, stack.client);
+      await stack.client.getQuota(); // connect the channel on real timers
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+      const progressAt: number[] = [];
+      const start = Date.now();
+      const call = host.callTool({ name: 'request_human_approval', arguments: request }, undefined, {
+        timeout: HOST_TIMEOUT_MS,
+        ...(withProgress ? { onprogress: () => void progressAt.push(Date.now() - start) } : {}),
+      });
+      const { value, elapsedMs } = await settle(call, HOST_TIMEOUT_MS + 5_000);
+      const first = value.structuredContent as ApprovalOutput;
+      expect(value.isError).toBeFalsy();
+      expect(first.outcome).toBe('pending');
+      expect(elapsedMs).toBeLessThan(HOST_TIMEOUT_MS);
+      expect(elapsedMs).toBeGreaterThanOrEqual(45_000);
+      if (withProgress) {
+        expect(progressAt.length).toBeGreaterThanOrEqual(3);
+        const gaps = progressAt.map((t, i) => t - (i === 0 ? 0 : progressAt[i - 1]!));
+        expect(Math.max(...gaps)).toBeLessThanOrEqual(15_000);
+      } else {
+        expect(progressAt).toHaveLength(0);
+      }
+      // Keep the host happy with check calls (each also under 60 s) until the human answers.
+      let final = first;
+      for (let i = 0; i < 20 && final.outcome === 'pending'; i++) {
+        const check = host.callTool(
+          { name: 'check_human_approval', arguments: { decision_id: first.decision_id } },
+          undefined,
+          { timeout: HOST_TIMEOUT_MS },
+        );
+        const r = await settle(check, HOST_TIMEOUT_MS + 5_000);
+        expect(r.elapsedMs).toBeLessThan(HOST_TIMEOUT_MS);
+        final = r.value.structuredContent as ApprovalOutput;
+      }
+      expect(final.outcome).toBe('approved');
+      expect(Date.now() - start).toBeGreaterThanOrEqual(HUMAN_DELAY_MS);
+    },
+    60_000,
+  );
 });
 
 describe('cancellation from the host', () => {
@@ -102,14 +110,20 @@ describe('cancellation from the host', () => {
     let polls = 0;
     const counting: NoxyClient = {
       ...inner,
-      waitForDecisionOutcome: (o) => inner.waitForDecisionOutcome({ ...o, onPoll: (info) => {
-        polls += 1;
-        o.onPoll?.(info);
-      } }),
+      waitForDecisionOutcome: (o) =>
+        inner.waitForDecisionOutcome({
+          ...o,
+          onPoll: (info) => {
+            polls += 1;
+            o.onPoll?.(info);
+          },
+        }),
     };
     const host = await connect(stack, counting);
     const controller = new AbortController();
-    const call = host.callTool({ name: 'request_human_approval', arguments: request }, undefined, { signal: controller.signal });
+    const call = host.callTool({ name: 'request_human_approval', arguments: request }, undefined, {
+      signal: controller.signal,
+    });
     for (let i = 0; i < 100 && polls < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(polls).toBeGreaterThanOrEqual(2);
     controller.abort('user cancelled');

@@ -19,7 +19,11 @@ async function connect(_s: LocalStack, server: Parameters<typeof createApprovalS
   return client;
 }
 
-const request = { tool: 'transfer_funds', args: { to: '0x000000000000000000000000000000000000dEaD', amountWei: '1' }, title: 'Send 1 wei' };
+const request = {
+  tool: 'transfer_funds',
+  args: { to: '0x000000000000000000000000000000000000dEaD', amountWei: '1' },
+  title: 'Send 1 wei',
+};
 
 function output(result: Awaited<ReturnType<Client['callTool']>>): ApprovalOutput {
   expect(result.isError).toBeFalsy();
@@ -49,7 +53,10 @@ describe('request_human_approval over MCP against the local relay', () => {
   ])('device answers %s → %s with the structured result and text', async (answer, outcome, phrase) => {
     stack = await startLocalStack({ devices: [{ answer }] });
     const client = await connect(stack, { client: stack.client, identity: stack.identity });
-    const result = await client.callTool({ name: 'request_human_approval', arguments: { ...request, summary: 'test' } });
+    const result = await client.callTool({
+      name: 'request_human_approval',
+      arguments: { ...request, summary: 'test' },
+    });
     const out = output(result);
     expect(out.outcome).toBe(outcome);
     expect(out.tool).toBe('transfer_funds');
@@ -80,9 +87,13 @@ describe('request_human_approval over MCP against the local relay', () => {
     expect(first.outcome).toBe('pending');
     expect(first.message).toContain(first.decision_id);
     expect(first.message).toContain('check_human_approval');
-    let checked = output(await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }));
+    let checked = output(
+      await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }),
+    );
     for (let i = 0; i < 20 && checked.outcome === 'pending'; i++) {
-      checked = output(await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }));
+      checked = output(
+        await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }),
+      );
     }
     expect(checked.outcome).toBe('approved');
     expect(checked.action_hash).toBe(first.action_hash);
@@ -97,7 +108,10 @@ describe('refusals: nothing reaches the relay', () => {
   it('an identity smuggled into the arguments is refused by the schema', async () => {
     stack = await startLocalStack();
     const client = await connect(stack, { client: stack.client, identity: stack.identity });
-    const result = await client.callTool({ name: 'request_human_approval', arguments: { ...request, identity: 'mallory@example.com' } });
+    const result = await client.callTool({
+      name: 'request_human_approval',
+      arguments: { ...request, identity: 'mallory@example.com' },
+    });
     expect(result.isError).toBe(true);
     expect(text(result)).toMatch(/identity|Unrecognized/i);
     expect(await decisionsStored(stack)).toBe(0);
@@ -107,7 +121,10 @@ describe('refusals: nothing reaches the relay', () => {
   it('oversized arguments (> 64 KiB) are refused', async () => {
     stack = await startLocalStack();
     const client = await connect(stack, { client: stack.client, identity: stack.identity });
-    const result = await client.callTool({ name: 'request_human_approval', arguments: { ...request, args: { blob: 'x'.repeat(70_000) } } });
+    const result = await client.callTool({
+      name: 'request_human_approval',
+      arguments: { ...request, args: { blob: 'x'.repeat(70_000) } },
+    });
     expect(result.isError).toBe(true);
     expect(text(result)).toContain('65536 bytes');
     expect(await decisionsStored(stack)).toBe(0);
@@ -116,7 +133,10 @@ describe('refusals: nothing reaches the relay', () => {
   it('an unknown decision id is refused without asking the relay', async () => {
     stack = await startLocalStack();
     const client = await connect(stack, { client: stack.client, identity: stack.identity });
-    const result = await client.callTool({ name: 'check_human_approval', arguments: { decision_id: '0b9a3c55-3a8e-4f51-9d7e-5b0f6f1f1c11' } });
+    const result = await client.callTool({
+      name: 'check_human_approval',
+      arguments: { decision_id: '0b9a3c55-3a8e-4f51-9d7e-5b0f6f1f1c11' },
+    });
     expect(result.isError).toBe(true);
     expect(text(result)).toContain('unknown decision_id');
     expect(text(result)).toContain('do not perform');
@@ -124,7 +144,10 @@ describe('refusals: nothing reaches the relay', () => {
 
   it('a relay that cannot be reached gives a clear per-call tool error', async () => {
     stack = await startLocalStack();
-    const dead = stack.newClient({ endpoint: 'http://127.0.0.1:9', timeouts: { other: 500, routeDecision: 500, getDecisionOutcome: 500 } });
+    const dead = stack.newClient({
+      endpoint: 'http://127.0.0.1:9',
+      timeouts: { other: 500, routeDecision: 500, getDecisionOutcome: 500 },
+    });
     const client = await connect(stack, { client: dead, identity: stack.identity });
     expect((await client.listTools()).tools).toHaveLength(2);
     const result = await client.callTool({ name: 'request_human_approval', arguments: request });

@@ -36,7 +36,12 @@ describe('noxy-mcp over stdio (spawned bin)', () => {
   it('lists the tools and gets an approval from the device', async () => {
     stack = await startLocalStack({ devices: [{ answer: 'approve' }] });
     const stderr: string[] = [];
-    const transport = new StdioClientTransport({ command: process.execPath, args: [bin], env: envFor(stack), stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin],
+      env: envFor(stack),
+      stderr: 'pipe',
+    });
     transport.stderr?.on('data', (b: Buffer) => stderr.push(b.toString()));
     const client = new Client({ name: 'stdio-host', version: '1' });
     await client.connect(transport);
@@ -52,7 +57,12 @@ describe('noxy-mcp over stdio (spawned bin)', () => {
 
   it('refuses to start on bad configuration with one message per problem, never printing the token', async () => {
     const run = promisify(execFile);
-    const env = { PATH: process.env.PATH ?? '', NOXY_ENDPOINT: 'http://relay.example.com', NOXY_AUTH_TOKEN: 'sec ret\r\ntoken', NOXY_IDENTITY: 'not an email@' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      NOXY_ENDPOINT: 'http://relay.example.com',
+      NOXY_AUTH_TOKEN: 'sec ret\r\ntoken',
+      NOXY_IDENTITY: 'not an email@',
+    };
     const failure = await run(process.execPath, [bin], { env }).then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,
@@ -70,7 +80,10 @@ describe('Streamable HTTP', () => {
   it('serves the tools per session and gets a rejection from the device', async () => {
     stack = await startLocalStack({ devices: [{ answer: 'reject' }] });
     const s = stack;
-    http = await serveHttp({ createServer: () => createApprovalServer({ client: s.client, identity: s.identity }), port: 0 });
+    http = await serveHttp({
+      createServer: () => createApprovalServer({ client: s.client, identity: s.identity }),
+      port: 0,
+    });
     const client = new Client({ name: 'http-host', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(http.url)));
     try {
@@ -88,18 +101,37 @@ describe('MCP Inspector CLI', () => {
     const run = promisify(execFile);
     const inspector = `${root}node_modules/.bin/mcp-inspector`;
     const envArgs = Object.entries(envFor(stack)).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const list = await run(inspector, ['--cli', ...envArgs, process.execPath, bin, '--method', 'tools/list'], { timeout: 60_000 });
+    const list = await run(inspector, ['--cli', ...envArgs, process.execPath, bin, '--method', 'tools/list'], {
+      timeout: 60_000,
+    });
     const tools = (JSON.parse(list.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name);
     expect(tools.sort()).toEqual(['check_human_approval', 'request_human_approval']);
     const call = await run(
       inspector,
-      ['--cli', ...envArgs, process.execPath, bin, '--method', 'tools/call', '--tool-name', 'request_human_approval',
-        '--tool-arg', 'tool=deploy', '--tool-arg', 'args={"service":"api","version":"1.2.3"}', '--tool-arg', 'title=Deploy api 1.2.3'],
+      [
+        '--cli',
+        ...envArgs,
+        process.execPath,
+        bin,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'request_human_approval',
+        '--tool-arg',
+        'tool=deploy',
+        '--tool-arg',
+        'args={"service":"api","version":"1.2.3"}',
+        '--tool-arg',
+        'title=Deploy api 1.2.3',
+      ],
       { timeout: 60_000 },
     );
     const result = JSON.parse(call.stdout) as { isError?: boolean; structuredContent?: ApprovalOutput };
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent?.outcome).toBe('approved');
-    expect(stack.received[0]![0]!.payload).toMatchObject({ tool: 'deploy', args: { service: 'api', version: '1.2.3' } });
+    expect(stack.received[0]![0]!.payload).toMatchObject({
+      tool: 'deploy',
+      args: { service: 'api', version: '1.2.3' },
+    });
   }, 90_000);
 });

@@ -80,7 +80,13 @@ export class AgentTestServer {
   /** Stored RouteDecision / PushNotification requests, one per request_id. */
   readonly stored = new Map<string, Record<string, unknown>>();
   /** Answer of GetQuota. */
-  quota: agent.GetQuotaResponse = { requestId: '', appName: 'test-app', quotaTotal: 1000n, quotaRemaining: 998n, status: agent.QuotaStatus.QUOTA_ACTIVE };
+  quota: agent.GetQuotaResponse = {
+    requestId: '',
+    appName: 'test-app',
+    quotaTotal: 1000n,
+    quotaRemaining: 998n,
+    status: agent.QuotaStatus.QUOTA_ACTIVE,
+  };
   /** DeliveryStatus answered for a stored route (default DELIVERED). */
   routeStatus: (request: Record<string, unknown>) => number = () => agent.DeliveryStatus.DELIVERED;
   private readonly failures = new Map<MethodName, { failure: Failure; left: number }[]>();
@@ -113,14 +119,19 @@ export class AgentTestServer {
     const quota = () => self.quota;
     const devices = (req: Record<string, unknown>) => {
       const list = self.devices.get(String(req.identityId)) ?? [];
-      return { requestId: req.requestId, devices: list.map(({ deviceId, publicKey, pqPublicKey }) => ({ deviceId, publicKey, pqPublicKey })) };
+      return {
+        requestId: req.requestId,
+        devices: list.map(({ deviceId, publicKey, pqPublicKey }) => ({ deviceId, publicKey, pqPublicKey })),
+      };
     };
     const outcome = (req: Record<string, unknown>) => {
       const steps = self.outcomes.get(String(req.decisionId));
       const routed = [...self.stored.values()].some((r) => r.decisionId === req.decisionId);
       if (!steps && !routed) throw { code: status.NOT_FOUND, details: 'unknown decision' };
       const now = self.now();
-      const step = (steps ?? []).filter((s) => (s.at ?? -Infinity) <= now).at(-1) ?? { outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING };
+      const step = (steps ?? []).filter((s) => (s.at ?? -Infinity) <= now).at(-1) ?? {
+        outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING,
+      };
       const pending = step.pending ?? step.outcome === agent.DecisionOutcome.DECISION_OUTCOME_PENDING;
       return { requestId: req.requestId, pending, outcome: step.outcome };
     };
@@ -148,7 +159,12 @@ export class AgentTestServer {
     for (let i = 0; i < count; i++) {
       const { publicKey, secretKey } = kem.generateKeyPair();
       const deviceId = `dev-${list.length + 1}`;
-      list.push({ deviceId, publicKey: Buffer.alloc(32, list.length + 1), pqPublicKey: Buffer.from(publicKey), secretKey });
+      list.push({
+        deviceId,
+        publicKey: Buffer.alloc(32, list.length + 1),
+        pqPublicKey: Buffer.from(publicKey),
+        secretKey,
+      });
     }
     this.devices.set(identityId, list);
     return list;
@@ -193,7 +209,14 @@ export class AgentTestServer {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const request = call.request as Record<string, unknown>;
       const auth = call.metadata.get('authorization')[0];
-      const record: RecordedCall = { method, request, authorization: auth?.toString(), metadata: call.metadata, at: this.now(), cancelled: false };
+      const record: RecordedCall = {
+        method,
+        request,
+        authorization: auth?.toString(),
+        metadata: call.metadata,
+        at: this.now(),
+        cancelled: false,
+      };
       this.calls.push(record);
       call.on('cancelled', () => (record.cancelled = true));
       const reply = () => {
@@ -204,7 +227,11 @@ export class AgentTestServer {
           if (failure) {
             const trailers = new Metadata();
             for (const [k, v] of Object.entries(failure.trailers ?? {})) trailers.set(k, v);
-            return callback({ code: failure.code, details: failure.details ?? status[failure.code], metadata: trailers });
+            return callback({
+              code: failure.code,
+              details: failure.details ?? status[failure.code],
+              metadata: trailers,
+            });
           }
           callback(null, answer(request, call));
         } catch (err) {

@@ -42,7 +42,10 @@ export interface LocalStack {
 /** Starts relay, app, devices (connected and subscribed) and a client. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const relay = await startRelay({ ...options.relay, dataDir: ':memory:' });
-  const app = relay.createApp({ name: 'e2e', ...(options.quotaTotal !== undefined ? { quotaTotal: options.quotaTotal } : {}) });
+  const app = relay.createApp({
+    name: 'e2e',
+    ...(options.quotaTotal !== undefined ? { quotaTotal: options.quotaTotal } : {}),
+  });
   const identity = options.identity ?? 'alice@example.com';
   const specs = options.devices ?? [{}];
   const devices: NoxyDevice[] = [];
@@ -80,7 +83,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
   const clients: NoxyClient[] = [];
   const newClient = (overrides: Partial<NoxyClientOptions> = {}) => {
-    const c = createNoxyClient({ endpoint: relay.grpcUrl, authToken: app.appToken, kem: 'mlkem', ...options.client, ...overrides });
+    const c = createNoxyClient({
+      endpoint: relay.grpcUrl,
+      authToken: app.appToken,
+      kem: 'mlkem',
+      ...options.client,
+      ...overrides,
+    });
     clients.push(c);
     return c;
   };

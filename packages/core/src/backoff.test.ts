@@ -16,15 +16,20 @@ const baseOf = (p: BackoffPolicy, step: number) => Math.min(p.maxMs, p.initialMs
 describe('backoffDelay', () => {
   it('never exceeds the cap and never goes below (1 − jitter) · base', () => {
     fc.assert(
-      fc.property(fc.oneof(policy, fc.constant(POLL_BACKOFF), fc.constant(RETRY_BACKOFF)), fc.nat(2_000), uniform, (p, step, r) => {
-        const delay = backoffDelay(p, step, () => r);
-        const base = baseOf(p, step);
-        expect(Number.isFinite(delay)).toBe(true);
-        expect(delay).toBeLessThanOrEqual(p.maxMs);
-        expect(delay).toBeLessThanOrEqual(base);
-        expect(delay).toBeGreaterThanOrEqual((1 - p.jitter) * base * (1 - 1e-12));
-        expect(delay).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.oneof(policy, fc.constant(POLL_BACKOFF), fc.constant(RETRY_BACKOFF)),
+        fc.nat(2_000),
+        uniform,
+        (p, step, r) => {
+          const delay = backoffDelay(p, step, () => r);
+          const base = baseOf(p, step);
+          expect(Number.isFinite(delay)).toBe(true);
+          expect(delay).toBeLessThanOrEqual(p.maxMs);
+          expect(delay).toBeLessThanOrEqual(base);
+          expect(delay).toBeGreaterThanOrEqual((1 - p.jitter) * base * (1 - 1e-12));
+          expect(delay).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

@@ -24,10 +24,20 @@ export interface BackoffPolicy {
 }
 
 /** The polling schedule used by `waitForDecisionOutcome`. */
-export const POLL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 250, maxMs: 1600, multiplier: 2, jitter: 0.5 });
+export const POLL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  initialMs: 250,
+  maxMs: 1600,
+  multiplier: 2,
+  jitter: 0.5,
+});
 
 /** The retry schedule of RouteDecision (full jitter, reliability.md §2.4). */
-export const RETRY_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ initialMs: 100, maxMs: 2000, multiplier: 2, jitter: 1 });
+export const RETRY_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  initialMs: 100,
+  maxMs: 2000,
+  multiplier: 2,
+  jitter: 1,
+});
 
 /**
  * The delay before attempt `step + 1`.

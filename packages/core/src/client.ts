@@ -17,7 +17,13 @@ import { abortError, invalidArgument, NoxyError, describe } from './errors.js';
 import { fanOut, type DeviceDelivery, type TargetDevice } from './fan-out.js';
 import { parseIdentity, type Identity, type IdentityInput } from './identity.js';
 import { nodeAead } from './node-aead.js';
-import { deliveryStatusFromWire, outcomeFromResponse, quotaStatusFromWire, type DecisionOutcome, type QuotaStatus } from './outcome.js';
+import {
+  deliveryStatusFromWire,
+  outcomeFromResponse,
+  quotaStatusFromWire,
+  type DecisionOutcome,
+  type QuotaStatus,
+} from './outcome.js';
 import { serializeDecision } from './payload.js';
 import { PollScheduler } from './poll-scheduler.js';
 import { RetryBudget, withRetry } from './retry.js';
@@ -132,7 +138,11 @@ export interface NoxyClient {
   /** Encrypts the decision for every device of `identity` and routes it. */
   sendDecision(identity: IdentityInput, decision: object, options?: SendDecisionOptions): Promise<SentDecision>;
   /** One GetDecisionOutcome. */
-  getDecisionOutcome(options: { decisionId: string; identity: IdentityInput; signal?: AbortSignal }): Promise<OutcomeSnapshot>;
+  getDecisionOutcome(options: {
+    decisionId: string;
+    identity: IdentityInput;
+    signal?: AbortSignal;
+  }): Promise<OutcomeSnapshot>;
   /** Polls until approved, rejected or expired (or `maxWaitMs` → pending). */
   waitForDecisionOutcome(options: WaitOptions): Promise<WaitResult>;
   /** `sendDecision` then `waitForDecisionOutcome`. */
@@ -144,7 +154,11 @@ export interface NoxyClient {
   getQuota(options?: { signal?: AbortSignal }): Promise<Quota>;
   getIdentityDevices(identity: IdentityInput, options?: { signal?: AbortSignal }): Promise<IdentityDevice[]>;
   /** v1 push (noxy.push.PushService): an encrypted notification, no outcome. */
-  sendPush(identity: IdentityInput, notification: object, options?: { signal?: AbortSignal; ttlSeconds?: number }): Promise<SentPush>;
+  sendPush(
+    identity: IdentityInput,
+    notification: object,
+    options?: { signal?: AbortSignal; ttlSeconds?: number },
+  ): Promise<SentPush>;
   /** Cancels in-flight calls and waits, closes the channel. Idempotent. */
   close(): void;
 }
@@ -159,7 +173,12 @@ export function assertDelivered(sent: SentDecision): void {
   if (sent.delivered > 0) return;
   const why = sent.deliveries.map((d) => `${d.deviceId}: ${d.error?.message ?? d.status}`).join('; ');
   const failure = sent.deliveries.find((d) => d.status === 'failed')?.error;
-  if (failure) throw new NoxyError(failure.code, `no device accepted the decision (${why})`, { grpcCode: failure.grpcCode, retryable: failure.retryable, cause: failure });
+  if (failure)
+    throw new NoxyError(failure.code, `no device accepted the decision (${why})`, {
+      grpcCode: failure.grpcCode,
+      retryable: failure.retryable,
+      cause: failure,
+    });
   throw new NoxyError('NO_DEVICES', `no device accepted the decision (${why})`);
 }
 
@@ -176,7 +195,8 @@ export function checkTtl(value: unknown, field: string): number {
 
 function checkPositive(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidArgument(field, 'a positive number', describe(value));
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw invalidArgument(field, 'a positive number', describe(value));
   return value;
 }
 
@@ -198,7 +218,10 @@ function checkDecisionId(value: unknown, field = 'decisionId'): string {
 export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', describe(options));
   assertAuthToken(options.authToken);
-  const ttlSeconds = options.decisionTtlSeconds === undefined ? DEFAULT_TTL_SECONDS : checkTtl(options.decisionTtlSeconds, 'decisionTtlSeconds');
+  const ttlSeconds =
+    options.decisionTtlSeconds === undefined
+      ? DEFAULT_TTL_SECONDS
+      : checkTtl(options.decisionTtlSeconds, 'decisionTtlSeconds');
   const pollsPerSecond = checkPositive(options.pollsPerSecond, 'pollsPerSecond', 20);
   const concurrency = Math.floor(checkPositive(options.fanOutConcurrency, 'fanOutConcurrency', 16));
   const timeouts: RpcTimeouts = {
@@ -209,7 +232,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   parseEndpoint(options.endpoint);
   // grpc-js and the stubs load on the first RPC, not at startup (MCP hosts time cold starts).
   let transportPromise: Promise<Transport> | undefined;
-  const transportOptions = { endpoint: options.endpoint, authToken: options.authToken, ...(options.rootCerts ? { rootCerts: options.rootCerts } : {}) };
+  const transportOptions = {
+    endpoint: options.endpoint,
+    authToken: options.authToken,
+    ...(options.rootCerts ? { rootCerts: options.rootCerts } : {}),
+  };
   const connect = (): Promise<Transport> =>
     (transportPromise ??= import('./transport.js').then(({ createTransport }) => {
       const t = createTransport(transportOptions);
@@ -225,7 +252,8 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   const lifetime = new AbortController();
   let closed = false;
 
-  const signalFor = (signal: AbortSignal | undefined) => (signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal);
+  const signalFor = (signal: AbortSignal | undefined) =>
+    signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal;
   const guard = () => {
     if (closed) throw new NoxyError('CLOSED', 'the Noxy client is closed');
   };
@@ -235,11 +263,20 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   };
 
   async function listDevices(identity: Identity, signal: AbortSignal): Promise<TargetDevice[]> {
-    const res = await (await connect()).getIdentityDevices({ requestId: randomUUID(), identityId: identity.id }, { timeoutMs: timeouts.other, signal });
+    const res = await (await connect()).getIdentityDevices(
+      { requestId: randomUUID(), identityId: identity.id },
+      { timeoutMs: timeouts.other, signal },
+    );
     return res.devices;
   }
 
-  async function route(identity: IdentityInput, decision: object, field: string, opts: SendDecisionOptions, push: boolean) {
+  async function route(
+    identity: IdentityInput,
+    decision: object,
+    field: string,
+    opts: SendDecisionOptions,
+    push: boolean,
+  ) {
     guard();
     const id = parseIdentity(identity, 'identity');
     const plaintext = serializeDecision(decision, field);
@@ -254,7 +291,8 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       });
       const [backend, devices] = await Promise.all([kem, listDevices(id, signal)]);
       const expiresAt = clock.now() + ttl * 1000;
-      if (devices.length === 0) throw new NoxyError('NO_DEVICES', `the ${id.type} identity has no registered device; pair a device first`);
+      if (devices.length === 0)
+        throw new NoxyError('NO_DEVICES', `the ${id.type} identity has no registered device; pair a device first`);
       const deliveries = await fanOut({
         plaintext,
         devices,
@@ -264,15 +302,32 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
         randomBytes: options.randomBytes,
         send: async (device, envelope) => {
           // One request per device, built once: retries resend the very same request_id.
-          const base = { requestId: randomUUID(), ciphertext: Buffer.from(envelope.ciphertext), ttlSeconds: ttl, targetDeviceId: device.deviceId, kyberCt: Buffer.from(envelope.kyberCt), nonce: Buffer.from(envelope.nonce) };
+          const base = {
+            requestId: randomUUID(),
+            ciphertext: Buffer.from(envelope.ciphertext),
+            ttlSeconds: ttl,
+            targetDeviceId: device.deviceId,
+            kyberCt: Buffer.from(envelope.kyberCt),
+            nonce: Buffer.from(envelope.nonce),
+          };
           const settings = { timeoutMs: timeouts.routeDecision, signal };
           const transport = await connect();
-          if (push) return deliveryStatusFromWire((await withRetry(() => transport.pushNotification(base, settings), { clock, budget, signal })).status);
-          const res = await withRetry(() => transport.routeDecision({ ...base, decisionId }, settings), { clock, budget, signal });
+          if (push)
+            return deliveryStatusFromWire(
+              (await withRetry(() => transport.pushNotification(base, settings), { clock, budget, signal })).status,
+            );
+          const res = await withRetry(() => transport.routeDecision({ ...base, decisionId }, settings), {
+            clock,
+            budget,
+            signal,
+          });
           // The payload (and its action_hash) names our decision id; a relay that tracks the
           // decision under another id would make our polls ask about something else.
           if (res.decisionId !== '' && res.decisionId !== decisionId) {
-            throw new NoxyError('PROTOCOL', `RouteDecision: the relay answered decision_id ${res.decisionId}, expected ${decisionId}; not counted as delivered`);
+            throw new NoxyError(
+              'PROTOCOL',
+              `RouteDecision: the relay answered decision_id ${res.decisionId}, expected ${decisionId}; not counted as delivered`,
+            );
           }
           return deliveryStatusFromWire(res.status);
         },
@@ -285,11 +340,19 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     }
   }
 
-  async function pollOnce(decisionId: string, identity: Identity, signal: AbortSignal | undefined, remainingMs = Infinity): Promise<OutcomeSnapshot> {
+  async function pollOnce(
+    decisionId: string,
+    identity: Identity,
+    signal: AbortSignal | undefined,
+    remainingMs = Infinity,
+  ): Promise<OutcomeSnapshot> {
     // Near a wait's deadline the RPC gets only the time left — but never under 2 s, so that a
     // distant relay can still answer the final poll at the deadline.
     const timeoutMs = Math.min(timeouts.getDecisionOutcome, Math.max(2_000, remainingMs));
-    const res = await (await connect()).getDecisionOutcome({ requestId: randomUUID(), decisionId, identityId: identity.id }, { timeoutMs, signal });
+    const res = await (await connect()).getDecisionOutcome(
+      { requestId: randomUUID(), decisionId, identityId: identity.id },
+      { timeoutMs, signal },
+    );
     return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending };
   }
 
@@ -313,7 +376,8 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       const id = parseIdentity(opts.identity);
       const decisionId = checkDecisionId(opts.decisionId);
       if (opts.maxWaitMs !== undefined) checkPositive(opts.maxWaitMs, 'maxWaitMs', 0);
-      if (opts.expiresAt !== undefined && !Number.isFinite(opts.expiresAt)) throw invalidArgument('expiresAt', 'ms since the epoch', describe(opts.expiresAt));
+      if (opts.expiresAt !== undefined && !Number.isFinite(opts.expiresAt))
+        throw invalidArgument('expiresAt', 'ms since the epoch', describe(opts.expiresAt));
       const signal = signalFor(opts.signal);
       try {
         return await waitForOutcome(
@@ -324,7 +388,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
             ...(opts.onPoll ? { onPoll: opts.onPoll } : {}),
             signal,
           },
-          { clock, scheduler, poll: async (s, remainingMs) => (await pollOnce(decisionId, id, s, remainingMs)).outcome },
+          {
+            clock,
+            scheduler,
+            poll: async (s, remainingMs) => (await pollOnce(decisionId, id, s, remainingMs)).outcome,
+          },
         );
       } catch (err) {
         return rethrow(err, opts.signal);
@@ -348,8 +416,16 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     async getQuota({ signal } = {}) {
       guard();
       try {
-        const res = await (await connect()).getQuota({ requestId: randomUUID() }, { timeoutMs: timeouts.other, signal: signalFor(signal) });
-        return { appName: res.appName, quotaTotal: res.quotaTotal, quotaRemaining: res.quotaRemaining, status: quotaStatusFromWire(res.status) };
+        const res = await (await connect()).getQuota(
+          { requestId: randomUUID() },
+          { timeoutMs: timeouts.other, signal: signalFor(signal) },
+        );
+        return {
+          appName: res.appName,
+          quotaTotal: res.quotaTotal,
+          quotaRemaining: res.quotaRemaining,
+          status: quotaStatusFromWire(res.status),
+        };
       } catch (err) {
         return rethrow(err, signal);
       }
@@ -360,7 +436,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       const id = parseIdentity(identity);
       try {
         const devices = await listDevices(id, signalFor(signal));
-        return devices.map((d) => ({ deviceId: d.deviceId, publicKey: new Uint8Array(d.publicKey), pqPublicKey: new Uint8Array(d.pqPublicKey) }));
+        return devices.map((d) => ({
+          deviceId: d.deviceId,
+          publicKey: new Uint8Array(d.publicKey),
+          pqPublicKey: new Uint8Array(d.pqPublicKey),
+        }));
       } catch (err) {
         return rethrow(err, signal);
       }

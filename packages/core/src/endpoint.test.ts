@@ -18,16 +18,25 @@ describe('parseEndpoint', () => {
     expect(parseEndpoint(endpoint)).toMatchObject(expected);
   });
 
-  it.each(['http://relay.noxy.network', 'http://192.168.1.2:7070', 'http://127.0.0.1.evil.example', 'http://0.0.0.0:7070', 'grpc://relay', 'https://a:b@relay', 'https://relay/x'])(
-    '%s is refused',
-    (endpoint) => {
-      expect(() => parseEndpoint(endpoint)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'endpoint' }));
-    },
-  );
+  it.each([
+    'http://relay.noxy.network',
+    'http://192.168.1.2:7070',
+    'http://127.0.0.1.evil.example',
+    'http://0.0.0.0:7070',
+    'grpc://relay',
+    'https://a:b@relay',
+    'https://relay/x',
+  ])('%s is refused', (endpoint) => {
+    expect(() => parseEndpoint(endpoint)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'endpoint' }),
+    );
+  });
 
   it('isLoopbackHost', () => {
     expect(['localhost', '127.0.0.1', '127.255.0.1', '::1', '[::1]', 'LOCALHOST'].every(isLoopbackHost)).toBe(true);
-    expect(['localhost.', 'localhost.evil', '128.0.0.1', '::2', '0.0.0.0', '127.0.0.1.x'].some(isLoopbackHost)).toBe(false);
+    expect(['localhost.', 'localhost.evil', '128.0.0.1', '::2', '0.0.0.0', '127.0.0.1.x'].some(isLoopbackHost)).toBe(
+      false,
+    );
   });
 });
 

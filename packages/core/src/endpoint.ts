@@ -29,7 +29,11 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function parseEndpoint(endpoint: unknown): RelayEndpoint {
   if (typeof endpoint !== 'string' || endpoint.trim() === '') {
-    throw invalidArgument('endpoint', 'a relay URL such as https://relay.noxy.network or http://127.0.0.1:7070', typeof endpoint);
+    throw invalidArgument(
+      'endpoint',
+      'a relay URL such as https://relay.noxy.network or http://127.0.0.1:7070',
+      typeof endpoint,
+    );
   }
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint);
   let url: URL;
@@ -40,7 +44,11 @@ export function parseEndpoint(endpoint: unknown): RelayEndpoint {
   }
   const scheme = url.protocol.toLowerCase();
   if (scheme !== 'https:' && scheme !== 'http:') {
-    throw invalidArgument('endpoint', 'an https:// URL, a bare host, or http:// to a loopback host', `scheme ${scheme}`);
+    throw invalidArgument(
+      'endpoint',
+      'an https:// URL, a bare host, or http:// to a loopback host',
+      `scheme ${scheme}`,
+    );
   }
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     throw invalidArgument('endpoint', 'scheme, host and port only (no credentials, path or query)', `"${url.origin}…"`);
@@ -48,7 +56,11 @@ export function parseEndpoint(endpoint: unknown): RelayEndpoint {
   const host = url.hostname;
   const tls = scheme === 'https:';
   if (!tls && !isLoopbackHost(host)) {
-    throw invalidArgument('endpoint', 'https:// for any non-loopback host (plaintext http:// is allowed only for localhost, 127.0.0.0/8 and ::1)', `http://${host}`);
+    throw invalidArgument(
+      'endpoint',
+      'https:// for any non-loopback host (plaintext http:// is allowed only for localhost, 127.0.0.0/8 and ::1)',
+      `http://${host}`,
+    );
   }
   const port = url.port ? Number(url.port) : tls ? 443 : 80;
   return { target: `${host}:${port}`, tls, host: host.replace(/^\[|\]$/g, ''), port };
@@ -61,7 +73,11 @@ export function parseEndpoint(endpoint: unknown): RelayEndpoint {
  */
 export function assertAuthToken(token: unknown): asserts token is string {
   if (typeof token !== 'string' || token.length === 0) {
-    throw invalidArgument('authToken', 'the non-empty app token from your Noxy app', token === '' ? 'an empty string' : typeof token);
+    throw invalidArgument(
+      'authToken',
+      'the non-empty app token from your Noxy app',
+      token === '' ? 'an empty string' : typeof token,
+    );
   }
   if (!/^[\x21-\x7e]+$/.test(token)) {
     throw invalidArgument('authToken', 'printable ASCII without spaces, CR or LF', 'a token with forbidden characters');

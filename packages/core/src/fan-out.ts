@@ -53,8 +53,14 @@ export async function fanOut(options: FanOutOptions): Promise<DeviceDelivery[]> 
     const problem = encapsulationKeyProblem(device.pqPublicKey);
     // Two devices with one key means one of them is not what it claims: refuse the repeat.
     const fingerprint = problem ? '' : Buffer.from(device.pqPublicKey).toString('base64');
-    if (problem) results[i] = { deviceId: device.deviceId, status: 'refused_key', error: keyError(device.deviceId, problem) };
-    else if (seenKeys.has(fingerprint)) results[i] = { deviceId: device.deviceId, status: 'refused_key', error: keyError(device.deviceId, 'duplicate of another device of this identity') };
+    if (problem)
+      results[i] = { deviceId: device.deviceId, status: 'refused_key', error: keyError(device.deviceId, problem) };
+    else if (seenKeys.has(fingerprint))
+      results[i] = {
+        deviceId: device.deviceId,
+        status: 'refused_key',
+        error: keyError(device.deviceId, 'duplicate of another device of this identity'),
+      };
     else {
       seenKeys.add(fingerprint);
       queue.push(i);
@@ -71,7 +77,11 @@ export async function fanOut(options: FanOutOptions): Promise<DeviceDelivery[]> 
       } catch (err) {
         // RPC failures are NoxyErrors already (transport.ts); a bare error came from the crypto
         // or from loading the transport module.
-        const error = NoxyError.isInstance(err) ? err : new NoxyError('CRYPTO', `device ${device.deviceId}: could not encrypt or send: ${String(err)}`, { cause: err });
+        const error = NoxyError.isInstance(err)
+          ? err
+          : new NoxyError('CRYPTO', `device ${device.deviceId}: could not encrypt or send: ${String(err)}`, {
+              cause: err,
+            });
         results[i] = { deviceId: device.deviceId, status: 'failed', error };
       }
     }

@@ -30,21 +30,32 @@ describe('pushbackMs (gRFC A6)', () => {
   });
 
   it('is carried on the NoxyError as retryAfterMs', () => {
-    expect(toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'slow down', { 'grpc-retry-pushback-ms': '250' }), 'M').retryAfterMs).toBe(250);
-    expect(toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'slow down', { 'grpc-retry-pushback-ms': '-1' }), 'M').retryAfterMs).toBeNull();
+    expect(
+      toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'slow down', { 'grpc-retry-pushback-ms': '250' }), 'M')
+        .retryAfterMs,
+    ).toBe(250);
+    expect(
+      toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'slow down', { 'grpc-retry-pushback-ms': '-1' }), 'M')
+        .retryAfterMs,
+    ).toBeNull();
   });
 });
 
 describe('toNoxyError', () => {
   it('RESOURCE_EXHAUSTED without the trailer: "quota" in the message means QUOTA_EXHAUSTED, else RATE_LIMITED', () => {
-    expect(toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'Monthly quota exceeded'), 'M').code).toBe('QUOTA_EXHAUSTED');
+    expect(toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'Monthly quota exceeded'), 'M').code).toBe(
+      'QUOTA_EXHAUSTED',
+    );
     expect(toNoxyError(serviceError(status.RESOURCE_EXHAUSTED, 'too many requests'), 'M').code).toBe('RATE_LIMITED');
   });
 
   it('scrubs the secret from the message, the cause, its stack and its trailers; keeps the pushback', () => {
     const secret = 'tok_SECRET_abc123';
     const err = toNoxyError(
-      serviceError(status.UNAUTHENTICATED, `token ${secret} unknown`, { 'x-echo': `Bearer ${secret}`, 'grpc-retry-pushback-ms': '100' }),
+      serviceError(status.UNAUTHENTICATED, `token ${secret} unknown`, {
+        'x-echo': `Bearer ${secret}`,
+        'grpc-retry-pushback-ms': '100',
+      }),
       'GetQuota',
       secret,
     );

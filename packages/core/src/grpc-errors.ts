@@ -70,7 +70,9 @@ function classify(err: ServiceError): [NoxyErrorCode, boolean] {
 export function toNoxyError(err: unknown, method: string, secret?: string): NoxyError {
   if (NoxyError.isInstance(err)) return err;
   if (!isServiceError(err)) {
-    return new NoxyError('RELAY_ERROR', `${method} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    return new NoxyError('RELAY_ERROR', `${method} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   const [code, retryable] = classify(err);
   let details = err.details || status[err.code] || 'no details';
@@ -78,7 +80,12 @@ export function toNoxyError(err: unknown, method: string, secret?: string): Noxy
   const name = status[err.code] ?? String(err.code);
   const retryAfterMs = pushbackMs(err);
   const cause = secret ? scrubbed(err, secret) : err;
-  return new NoxyError(code, `${method} failed: ${name}: ${details}`, { grpcCode: err.code, retryable, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  return new NoxyError(code, `${method} failed: ${name}: ${details}`, {
+    grpcCode: err.code,
+    retryable,
+    cause,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
 }
 
 /**
@@ -86,7 +93,8 @@ export function toNoxyError(err: unknown, method: string, secret?: string): Noxy
  * redacted, so that logging the cause (`util.inspect`, `console.error`) cannot leak the token.
  */
 function scrubbed(err: ServiceError, secret: string): ServiceError {
-  const has = (v: unknown) => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('latin1') : '').includes(secret);
+  const has = (v: unknown) =>
+    (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('latin1') : '').includes(secret);
   const leakyKeys = Object.keys(err.metadata?.toJSON() ?? {}).filter((key) => err.metadata.get(key).some(has));
   if (!has(err.message) && !has(err.details) && !has(err.stack) && leakyKeys.length === 0) return err;
   const redact = (text: string) => text.split(secret).join('[redacted]');
@@ -95,7 +103,11 @@ function scrubbed(err: ServiceError, secret: string): ServiceError {
     metadata.remove(key);
     if (!key.endsWith('-bin')) metadata.set(key, '[redacted]');
   }
-  const copy = Object.assign(new Error(redact(err.message)), { code: err.code, details: redact(err.details ?? ''), metadata });
+  const copy = Object.assign(new Error(redact(err.message)), {
+    code: err.code,
+    details: redact(err.details ?? ''),
+    metadata,
+  });
   copy.stack = redact(err.stack ?? copy.stack ?? '');
   return copy;
 }

@@ -22,10 +22,29 @@ export {
   type SentPush,
   type WaitOptions,
 } from './client.js';
-export { NoxyError, describe as describeValue, invalidArgument, type NoxyErrorCode, type NoxyErrorOptions } from './errors.js';
-export { IDENTITY_TYPES, inferIdentityType, parseIdentity, type Identity, type IdentityInput, type IdentityType } from './identity.js';
+export {
+  NoxyError,
+  describe as describeValue,
+  invalidArgument,
+  type NoxyErrorCode,
+  type NoxyErrorOptions,
+} from './errors.js';
+export {
+  IDENTITY_TYPES,
+  inferIdentityType,
+  parseIdentity,
+  type Identity,
+  type IdentityInput,
+  type IdentityType,
+} from './identity.js';
 export { assertAuthToken, isLoopbackHost, parseEndpoint, type RelayEndpoint } from './endpoint.js';
-export { isTerminalOutcome, type DecisionOutcome, type DeliveryStatus, type QuotaStatus, type TerminalOutcome } from './outcome.js';
+export {
+  isTerminalOutcome,
+  type DecisionOutcome,
+  type DeliveryStatus,
+  type QuotaStatus,
+  type TerminalOutcome,
+} from './outcome.js';
 export type { DeviceDelivery } from './fan-out.js';
 export { serializeDecision, MAX_DECISION_BYTES } from './payload.js';
 export { systemClock, type Clock } from './clock.js';

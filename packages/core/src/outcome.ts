@@ -39,11 +39,17 @@ export function outcomeFromResponse(res: agent.GetDecisionOutcomeResponse): Deci
       if (!res.pending) {
         // The official SDKs stop here and report PENDING; that hides a relay that lost track of
         // the decision. Nothing was approved, so say so loudly.
-        throw new NoxyError('PROTOCOL', 'GetDecisionOutcome answered pending=false without an outcome; treating the decision as not approved');
+        throw new NoxyError(
+          'PROTOCOL',
+          'GetDecisionOutcome answered pending=false without an outcome; treating the decision as not approved',
+        );
       }
       return 'pending';
     default:
-      throw new NoxyError('PROTOCOL', `GetDecisionOutcome answered an unknown outcome value ${String(res.outcome)}; treating the decision as not approved`);
+      throw new NoxyError(
+        'PROTOCOL',
+        `GetDecisionOutcome answered an unknown outcome value ${String(res.outcome)}; treating the decision as not approved`,
+      );
   }
 }
 

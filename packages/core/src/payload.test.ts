@@ -73,7 +73,17 @@ describe('serializeDecision', () => {
     ['a sparse array', { a: new Array(3) }, 'decision.a[0]'],
     ['a Date at the top', new Date(0), 'decision'],
     ['an object whose toJSON returns an array', { toJSON: () => [1] }, 'decision'],
-    ['a toJSON returning itself', { x: { toJSON(): unknown { return this; } } }, 'decision.x'],
+    [
+      'a toJSON returning itself',
+      {
+        x: {
+          toJSON(): unknown {
+            return this;
+          },
+        },
+      },
+      'decision.x',
+    ],
   ])('refuses %s (INVALID_ARGUMENT at %s), never emits invalid JSON', (_name, value, field) => {
     expect(() => serializeDecision(value)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
   });
@@ -81,22 +91,37 @@ describe('serializeDecision', () => {
   it('deep nesting is a typed error, not a RangeError', () => {
     let v: unknown = 0;
     for (let i = 0; i < 100_000; i++) v = { v };
-    expect(() => serializeDecision(v)).toThrow(expect.objectContaining({ name: 'NoxyError', code: 'INVALID_ARGUMENT', field: 'decision' }));
+    expect(() => serializeDecision(v)).toThrow(
+      expect.objectContaining({ name: 'NoxyError', code: 'INVALID_ARGUMENT', field: 'decision' }),
+    );
   });
 
   it('whatever it accepts is valid JSON that parses back', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.anything({ withBigInt: false, withBoxedValues: true, withMap: true, withSet: true, withSparseArray: true, withNullPrototype: true })), (value) => {
-        let json: string;
-        try {
-          json = text(value);
-        } catch (err) {
-          expect(err).toMatchObject({ name: 'NoxyError', code: 'INVALID_ARGUMENT' });
-          return;
-        }
-        expect(() => JSON.parse(json)).not.toThrow();
-        expect(json).toBe(JSON.stringify(value));
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string(),
+          fc.anything({
+            withBigInt: false,
+            withBoxedValues: true,
+            withMap: true,
+            withSet: true,
+            withSparseArray: true,
+            withNullPrototype: true,
+          }),
+        ),
+        (value) => {
+          let json: string;
+          try {
+            json = text(value);
+          } catch (err) {
+            expect(err).toMatchObject({ name: 'NoxyError', code: 'INVALID_ARGUMENT' });
+            return;
+          }
+          expect(() => JSON.parse(json)).not.toThrow();
+          expect(json).toBe(JSON.stringify(value));
+        },
+      ),
       { numRuns: 1_000 },
     );
   });

@@ -94,7 +94,11 @@ export function serializeDecision(decision: unknown, field = 'decision'): Uint8A
   if (out[0] !== '{') fail(field, 'a plain JSON object', decision);
   const bytes = new TextEncoder().encode(out.join(''));
   if (bytes.length > MAX_DECISION_BYTES) {
-    throw new NoxyError('INVALID_ARGUMENT', `"${field}" expected at most ${MAX_DECISION_BYTES} bytes of JSON, got ${bytes.length}`, { field });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      `"${field}" expected at most ${MAX_DECISION_BYTES} bytes of JSON, got ${bytes.length}`,
+      { field },
+    );
   }
   return bytes;
 }

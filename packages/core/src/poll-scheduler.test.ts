@@ -17,7 +17,11 @@ interface Run {
 }
 
 /** `n` waits that never see a verdict share one scheduler; returns when they all ended. */
-async function run(n: number, pollsPerSecond: number, options: { expiresInMs: number; maxWaitMs?: number }): Promise<Run> {
+async function run(
+  n: number,
+  pollsPerSecond: number,
+  options: { expiresInMs: number; maxWaitMs?: number },
+): Promise<Run> {
   const scheduler = new PollScheduler(pollsPerSecond, systemClock);
   const start = Date.now();
   const times: number[] = [];
@@ -29,7 +33,13 @@ async function run(n: number, pollsPerSecond: number, options: { expiresInMs: nu
   };
   const waits = Array.from({ length: n }, () =>
     waitForOutcome(
-      { decisionId: 'd', expiresAt: start + options.expiresInMs, graceMs: 0, random, ...(options.maxWaitMs ? { maxWaitMs: options.maxWaitMs } : {}) },
+      {
+        decisionId: 'd',
+        expiresAt: start + options.expiresInMs,
+        graceMs: 0,
+        random,
+        ...(options.maxWaitMs ? { maxWaitMs: options.maxWaitMs } : {}),
+      },
       {
         clock: systemClock,
         scheduler,
@@ -56,20 +66,23 @@ describe('PollScheduler: one poll budget for all waits of a client', () => {
     [200, 20],
     [1_000, 20],
     [5, 2],
-  ])('%i concurrent waits at %i polls/s: ≤ pollsPerSecond polls in every virtual second after the first', async (n, pps) => {
-    const { times, results } = await run(n, pps, { expiresInMs: 30_000 });
-    expect(results.every((r) => r.outcome === 'expired')).toBe(true);
-    const counts = perSecond(times);
-    for (const [second, count] of counts.entries()) {
-      // The bucket starts full (burst = pollsPerSecond), like the relay's own limiter: the first
-      // second may carry the burst plus the refill, never more.
-      expect(count, `second ${second}`).toBeLessThanOrEqual(second === 0 ? 2 * pps - 1 : pps);
-    }
-    // Token-bucket conformance at every instant: polls by time t ≤ burst + pps · t.
-    for (const [i, t] of times.entries()) expect(i + 1).toBeLessThanOrEqual(pps + (pps * t) / 1000 + 1e-9);
-    // And the budget is used: waits are not starved while the budget is oversubscribed.
-    if (n / 1.6 > pps) expect(counts.slice(1, 30).every((c) => c >= pps - 1)).toBe(true);
-  });
+  ])(
+    '%i concurrent waits at %i polls/s: ≤ pollsPerSecond polls in every virtual second after the first',
+    async (n, pps) => {
+      const { times, results } = await run(n, pps, { expiresInMs: 30_000 });
+      expect(results.every((r) => r.outcome === 'expired')).toBe(true);
+      const counts = perSecond(times);
+      for (const [second, count] of counts.entries()) {
+        // The bucket starts full (burst = pollsPerSecond), like the relay's own limiter: the first
+        // second may carry the burst plus the refill, never more.
+        expect(count, `second ${second}`).toBeLessThanOrEqual(second === 0 ? 2 * pps - 1 : pps);
+      }
+      // Token-bucket conformance at every instant: polls by time t ≤ burst + pps · t.
+      for (const [i, t] of times.entries()) expect(i + 1).toBeLessThanOrEqual(pps + (pps * t) / 1000 + 1e-9);
+      // And the budget is used: waits are not starved while the budget is oversubscribed.
+      if (n / 1.6 > pps) expect(counts.slice(1, 30).every((c) => c >= pps - 1)).toBe(true);
+    },
+  );
 
   it('an oversubscribed budget does not stretch a wait past its maxWaitMs (pending at the limit)', async () => {
     const { results } = await run(100, 5, { expiresInMs: 600_000, maxWaitMs: 10_000 });
@@ -128,9 +141,10 @@ describe('PollScheduler: one poll budget for all waits of a client', () => {
     const scheduler = new PollScheduler(10, systemClock);
     const controllers = Array.from({ length: 100 }, () => new AbortController());
     const waits = controllers.map((c) =>
-      waitForOutcome({ decisionId: 'd', expiresAt: Date.now() + 600_000, signal: c.signal }, { clock: systemClock, scheduler, poll: async () => 'pending' }).catch(
-        (e: unknown) => e,
-      ),
+      waitForOutcome(
+        { decisionId: 'd', expiresAt: Date.now() + 600_000, signal: c.signal },
+        { clock: systemClock, scheduler, poll: async () => 'pending' },
+      ).catch((e: unknown) => e),
     );
     await vi.advanceTimersByTimeAsync(3_000);
     for (const c of controllers) c.abort();

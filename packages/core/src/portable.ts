@@ -7,5 +7,12 @@
  * @module
  */
 export * from './envelope/index.js';
-export { IDENTITY_TYPES, inferIdentityType, parseIdentity, type Identity, type IdentityInput, type IdentityType } from './identity.js';
+export {
+  IDENTITY_TYPES,
+  inferIdentityType,
+  parseIdentity,
+  type Identity,
+  type IdentityInput,
+  type IdentityType,
+} from './identity.js';
 export { isLoopbackHost, parseEndpoint, type RelayEndpoint } from './endpoint.js';

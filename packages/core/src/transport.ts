@@ -4,7 +4,14 @@
  * Retries live in retry.ts; status mapping in grpc-errors.ts.
  * @module
  */
-import { credentials, Metadata, type CallOptions, type ChannelCredentials, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type ChannelCredentials,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { agent, push } from '@noxy-approval/proto';
 import { parseEndpoint } from './endpoint.js';
 import { abortError, NoxyError } from './errors.js';
@@ -83,7 +90,10 @@ export function createTransport(options: TransportOptions): Transport {
           inFlight.delete(call);
           signal?.removeEventListener('abort', onAbort);
           if (signal?.aborted) return reject(abortError(signal));
-          if (err) return reject(closed ? new NoxyError('CLOSED', `${name} failed: the client is closed`) : toNoxyError(err, name, token));
+          if (err)
+            return reject(
+              closed ? new NoxyError('CLOSED', `${name} failed: the client is closed`) : toNoxyError(err, name, token),
+            );
           if (res === undefined) return reject(new NoxyError('PROTOCOL', `${name} returned no message`));
           resolve(res);
         });
@@ -93,19 +103,31 @@ export function createTransport(options: TransportOptions): Transport {
   }
 
   return {
-    routeDecision: bind('RouteDecision', agentClient.routeDecision as Unary<agent.RouteDecisionRequest, agent.DeliveryOutcome>, agentClient),
+    routeDecision: bind(
+      'RouteDecision',
+      agentClient.routeDecision as Unary<agent.RouteDecisionRequest, agent.DeliveryOutcome>,
+      agentClient,
+    ),
     getDecisionOutcome: bind(
       'GetDecisionOutcome',
       agentClient.getDecisionOutcome as Unary<agent.GetDecisionOutcomeRequest, agent.GetDecisionOutcomeResponse>,
       agentClient,
     ),
-    getQuota: bind('GetQuota', agentClient.getQuota as Unary<agent.GetQuotaRequest, agent.GetQuotaResponse>, agentClient),
+    getQuota: bind(
+      'GetQuota',
+      agentClient.getQuota as Unary<agent.GetQuotaRequest, agent.GetQuotaResponse>,
+      agentClient,
+    ),
     getIdentityDevices: bind(
       'GetIdentityDevices',
       agentClient.getIdentityDevices as Unary<agent.GetIdentityDevicesRequest, agent.GetIdentityDevicesResponse>,
       agentClient,
     ),
-    pushNotification: bind('PushNotification', pushClient.pushNotification as Unary<push.PushNotificationRequest, push.PushResponse>, pushClient),
+    pushNotification: bind(
+      'PushNotification',
+      pushClient.pushNotification as Unary<push.PushNotificationRequest, push.PushResponse>,
+      pushClient,
+    ),
     close() {
       closed = true;
       for (const call of inFlight) call.cancel();

@@ -59,13 +59,22 @@ export interface WaitDeps {
 }
 
 function transient(err: unknown): boolean {
-  return NoxyError.isInstance(err) && (err.code === 'RELAY_UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'RELAY_ERROR') && err.retryable;
+  return (
+    NoxyError.isInstance(err) &&
+    (err.code === 'RELAY_UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'RELAY_ERROR') &&
+    err.retryable
+  );
 }
 
 /**
  * Takes a poll token, giving up (false) when `ms` pass first; `ABORTED` if `signal` fires.
  */
-async function acquireBefore(scheduler: PollScheduler, clock: Clock, signal: AbortSignal | undefined, ms: number): Promise<boolean> {
+async function acquireBefore(
+  scheduler: PollScheduler,
+  clock: Clock,
+  signal: AbortSignal | undefined,
+  ms: number,
+): Promise<boolean> {
   if (ms === Infinity) {
     await scheduler.acquire(signal);
     return true;

@@ -17,7 +17,13 @@ describe('checkActionHash (same input and canonical form as core computeActionHa
     fc.assert(
       fc.property(payloadArb, (base) => {
         const clean = JSON.parse(JSON.stringify(base)) as typeof base;
-        const payload = { v: 1, kind: 'propose_tool_call', ...clean, title: 't', action_hash: computeActionHash(clean) };
+        const payload = {
+          v: 1,
+          kind: 'propose_tool_call',
+          ...clean,
+          title: 't',
+          action_hash: computeActionHash(clean),
+        };
         // What the device sees: the decrypted text, strictly parsed.
         expect(checkActionHash(parseStrictJson(JSON.stringify(payload)))).toBe('match');
       }),
@@ -39,7 +45,9 @@ describe('checkActionHash (same input and canonical form as core computeActionHa
   });
 
   it('canonicalises like RFC 8785', () => {
-    expect(canonicalJson({ b: [1, 'é', null], a: { d: true, c: 1e21 }, '\u00e9': 0.5 })).toBe('{"a":{"c":1e+21,"d":true},"b":[1,"é",null],"é":0.5}');
+    expect(canonicalJson({ b: [1, 'é', null], a: { d: true, c: 1e21 }, '\u00e9': 0.5 })).toBe(
+      '{"a":{"c":1e+21,"d":true},"b":[1,"é",null],"é":0.5}',
+    );
     expect(canonicalJson({ n: 12345678901234567890n })).toBe('{"n":12345678901234567890}');
     expect(canonicalJson({ f: () => 1 })).toBeUndefined();
   });

@@ -64,7 +64,15 @@ export function checkActionHash(payload: unknown): ActionHashCheck {
   const p = payload as Record<string, unknown>;
   if (!('action_hash' in p)) return 'absent';
   if (p.v !== 1 || p.kind !== 'propose_tool_call' || typeof p.action_hash !== 'string') return 'unverifiable';
-  const input = { v: 1, kind: 'propose_tool_call', decision_id: p.decision_id, tool: p.tool, args: p.args, expires_at: p.expires_at, agent: p.agent ?? null };
+  const input = {
+    v: 1,
+    kind: 'propose_tool_call',
+    decision_id: p.decision_id,
+    tool: p.tool,
+    args: p.args,
+    expires_at: p.expires_at,
+    agent: p.agent ?? null,
+  };
   if (Object.values(input).some((v) => v === undefined)) return 'mismatch';
   const canonical = canonicalJson(input);
   if (canonical === undefined) return 'unverifiable';

@@ -24,7 +24,11 @@ export interface AutoDecideOptions {
  * @example
  * const stop = autoDecide(device, 'approve', { delayMs: 100 });
  */
-export function autoDecide(device: NoxyDevice, choice: Choice | ((decision: ReceivedDecision) => Choice | undefined), options: AutoDecideOptions = {}): Unsubscribe {
+export function autoDecide(
+  device: NoxyDevice,
+  choice: Choice | ((decision: ReceivedDecision) => Choice | undefined),
+  options: AutoDecideOptions = {},
+): Unsubscribe {
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const answer = (d: ReceivedDecision) => {
     timers.delete(d.decisionId);
@@ -37,7 +41,10 @@ export function autoDecide(device: NoxyDevice, choice: Choice | ((decision: Rece
   };
   const offDecision = device.on('decision', (d) => {
     if (!options.delayMs) return answer(d);
-    timers.set(d.decisionId, setTimeout(() => answer(d), options.delayMs));
+    timers.set(
+      d.decisionId,
+      setTimeout(() => answer(d), options.delayMs),
+    );
   });
   const offRouted = device.on('routed', ({ decisionId }) => {
     clearTimeout(timers.get(decisionId));

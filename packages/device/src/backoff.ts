@@ -25,7 +25,11 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = { initialDelayMs: 500, 
  * @param attempt number of failed attempts so far, minus one
  * @param random a uniform number in [0, 1); `Math.random` by default (not security relevant)
  */
-export function reconnectDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function reconnectDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const { initialDelayMs, maxDelayMs, multiplier } = { ...DEFAULT_BACKOFF, ...options };
   // Clamp the exponent so large attempt counts cannot overflow to Infinity.
   const exp = Math.min(Math.max(0, Math.floor(attempt)), 64);

@@ -22,7 +22,9 @@ describe('browser entry', () => {
       },
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.some((p) => p.includes('@grpc') || p.includes('node_modules/ws/') || p.includes('packages/proto/'))).toBe(false);
+    expect(
+      inputs.some((p) => p.includes('@grpc') || p.includes('node_modules/ws/') || p.includes('packages/proto/')),
+    ).toBe(false);
     expect(inputs.some((p) => p.endsWith('transport-ws.ts'))).toBe(true);
     expect(inputs.some((p) => p.endsWith('file-key-store.ts') || p.endsWith('node-device.ts'))).toBe(false);
   });

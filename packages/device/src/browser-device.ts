@@ -31,11 +31,18 @@ export async function createBrowserNoxyDevice(options: NoxyDeviceBrowserOptions)
   const identity = parseIdentity(options.identity);
   const choice = options.transport ?? 'websocket';
   if (choice !== 'websocket' && typeof choice !== 'function') {
-    throw new NoxyError('INVALID_ARGUMENT', '"transport" expected "websocket" or a transport function (gRPC needs Node)', { field: 'transport' });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      '"transport" expected "websocket" or a transport function (gRPC needs Node)',
+      { field: 'transport' },
+    );
   }
   const transport =
     typeof choice === 'function'
       ? choice
-      : createWebSocketTransport({ relayUrl: options.relayUrl, ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}) });
+      : createWebSocketTransport({
+          relayUrl: options.relayUrl,
+          ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+        });
   return buildDevice(options, identity, transport, 'browser', options.aead);
 }

@@ -6,7 +6,14 @@
  * @module
  */
 export { createBrowserNoxyDevice, type NoxyDeviceBrowserOptions } from './browser-device.js';
-export { NoxyDevice, type Choice, type DecideResult, type DeviceEvents, type DeviceState, type NoxyDeviceOptions } from './device.js';
+export {
+  NoxyDevice,
+  type Choice,
+  type DecideResult,
+  type DeviceEvents,
+  type DeviceState,
+  type NoxyDeviceOptions,
+} from './device.js';
 export type { ReceivedDecision } from './decision.js';
 export { autoDecide, type AutoDecideOptions } from './auto.js';
 export type { DeviceBaseOptions } from './setup.js';
@@ -23,9 +30,20 @@ export {
 } from './key-store.js';
 export type { DeviceKeys } from './keys.js';
 export { DeviceRelayError } from './session.js';
-export { createWebSocketTransport, webSocketUrl, type WebSocketConstructor, type WebSocketLike, type WebSocketTransportOptions } from './transport-ws.js';
+export {
+  createWebSocketTransport,
+  webSocketUrl,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  type WebSocketTransportOptions,
+} from './transport-ws.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
 export { renderDecision, renderValue, actionFingerprint, type RenderOptions } from './render.js';
 export { escapeText, quoteText, isUnsafeCodePoint } from './escape.js';
 export { parseStrictJson, type StrictJson } from './json-strict.js';
-export { registrationMessage, registrationSignature, verifyRegistrationSignature, type RegistrationFields } from './registration.js';
+export {
+  registrationMessage,
+  registrationSignature,
+  verifyRegistrationSignature,
+  type RegistrationFields,
+} from './registration.js';

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { buildApprovalPayload, createNoxyClient, loadKemBackend, type KemBackend, type NoxyClient } from '@noxy-approval/core';
+import {
+  buildApprovalPayload,
+  createNoxyClient,
+  loadKemBackend,
+  type KemBackend,
+  type NoxyClient,
+} from '@noxy-approval/core';
 import { silentLogger, startRelay, type Relay } from '@noxy-approval/relay';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs, parsePairingLink } from './cli/args.js';
@@ -27,11 +33,22 @@ afterEach(async () => {
 describe('argument parsing', () => {
   it('parses a pairing link', () => {
     const link = 'noxy://pair?relay=http%3A%2F%2F127.0.0.1%3A7070&app=app_1&type=email&id=a%2Bb%40c.co&code=ABCD-1234';
-    expect(parsePairingLink(link)).toEqual({ relayUrl: 'http://127.0.0.1:7070', appId: 'app_1', identityType: 'email', identityId: 'a+b@c.co', code: 'ABCD-1234' });
+    expect(parsePairingLink(link)).toEqual({
+      relayUrl: 'http://127.0.0.1:7070',
+      appId: 'app_1',
+      identityType: 'email',
+      identityId: 'a+b@c.co',
+      code: 'ABCD-1234',
+    });
   });
 
   it('refuses bad links without echoing the code', () => {
-    for (const bad of ['https://x/pair?code=SECRET1', 'noxy://pair?relay=x&app=a&type=bogus&id=i&code=SECRET1', 'noxy://pair?relay=x&app=a&type=email&code=SECRET1', 'not a url']) {
+    for (const bad of [
+      'https://x/pair?code=SECRET1',
+      'noxy://pair?relay=x&app=a&type=bogus&id=i&code=SECRET1',
+      'noxy://pair?relay=x&app=a&type=email&code=SECRET1',
+      'not a url',
+    ]) {
       try {
         parsePairingLink(bad);
         expect.unreachable(bad);
@@ -43,7 +60,12 @@ describe('argument parsing', () => {
   });
 
   it('validates flags', () => {
-    expect(parseCliArgs(['listen', '--auto', 'approve', '--delay', '250', '--max', '2'])).toMatchObject({ command: 'listen', auto: 'approve', delayMs: 250, max: 2 });
+    expect(parseCliArgs(['listen', '--auto', 'approve', '--delay', '250', '--max', '2'])).toMatchObject({
+      command: 'listen',
+      auto: 'approve',
+      delayMs: 250,
+      max: 2,
+    });
     expect(() => parseCliArgs(['listen', '--auto', 'maybe'])).toThrowError(/--auto must be approve or reject/);
     expect(() => parseCliArgs(['listen', '--delay', '-5'])).toThrowError(/--delay/);
     expect(() => parseCliArgs(['listen', '--max', '0'])).toThrowError(/--max/);
@@ -96,7 +118,14 @@ async function setup() {
 
 function payload(tool = 'transfer_funds') {
   const now = Date.now();
-  return buildApprovalPayload({ decisionId: randomUUID(), tool, args: { amountWei: '1' }, title: 'Pay', requestedAt: now, expiresAt: now + 600_000 });
+  return buildApprovalPayload({
+    decisionId: randomUUID(),
+    tool,
+    args: { amountWei: '1' },
+    title: 'Pay',
+    requestedAt: now,
+    expiresAt: now + 600_000,
+  });
 }
 
 async function pairVia(relay: Relay, appId: string, dataDir: string) {
@@ -114,12 +143,20 @@ describe('noxy-device against the real relay (in-process)', () => {
   it('pair stores a 0600 profile and keys, prints the device id, never the code', async () => {
     const { relay, app, dataDir } = await setup();
     const { pairing, out, err } = await pairVia(relay, app.appId, dataDir);
-    expect(out).toEqual([expect.stringMatching(new RegExp(`^paired device=\\S+ app=${app.appId} identity=email:bob@example.com$`))]);
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^paired device=\\S+ app=${app.appId} identity=email:bob@example.com$`)),
+    ]);
     expect([...out, ...err].join('\n')).not.toContain(pairing.code);
     expect((await stat(join(dataDir, 'device.json'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'keys'))).mode & 0o777).toBe(0o700);
     const profile = JSON.parse(await readFile(join(dataDir, 'device.json'), 'utf8'));
-    expect(profile).toEqual({ relayUrl: relay.grpcUrl, appId: app.appId, identity: { type: 'email', id: IDENTITY }, transport: 'grpc', deviceType: 'desktop' });
+    expect(profile).toEqual({
+      relayUrl: relay.grpcUrl,
+      appId: app.appId,
+      identity: { type: 'email', id: IDENTITY },
+      transport: 'grpc',
+      deviceType: 'desktop',
+    });
     expect(JSON.stringify(profile)).not.toContain(pairing.code);
     const status = captureIo();
     expect(await runCli(['status', '--data-dir', dataDir], status.io)).toBe(0);
@@ -138,14 +175,25 @@ describe('noxy-device against the real relay (in-process)', () => {
     expect(c.out).toContain(`decision ${p.decision_id}`);
     expect(c.out).toContain('    Tool:        "transfer_funds"');
     expect(c.out).toContain(`decided ${p.decision_id} approve`);
-    const outcome = await agent.waitForDecisionOutcome({ decisionId: p.decision_id, identity: IDENTITY, maxWaitMs: 5_000 });
+    const outcome = await agent.waitForDecisionOutcome({
+      decisionId: p.decision_id,
+      identity: IDENTITY,
+      maxWaitMs: 5_000,
+    });
     expect(outcome.outcome).toBe('approved');
   });
 
   it('listen asks on stdin, and prints a soft-cancel when another device answers first', async () => {
     const { relay, app, agent, dataDir } = await setup();
     await pairVia(relay, app.appId, dataDir);
-    const other = await createNoxyDevice({ relayUrl: relay.grpcUrl, appId: app.appId, identity: IDENTITY, signingSecret: app.signingSecret, keyStore: createMemoryKeyStore(), kem });
+    const other = await createNoxyDevice({
+      relayUrl: relay.grpcUrl,
+      appId: app.appId,
+      identity: IDENTITY,
+      signingSecret: app.signingSecret,
+      keyStore: createMemoryKeyStore(),
+      kem,
+    });
     cleanup.push(() => other.close());
     await other.connect();
     const c = captureIo();
@@ -167,7 +215,10 @@ describe('noxy-device against the real relay (in-process)', () => {
     expect(c.err.some((l) => l.startsWith('please type a'))).toBe(true);
     c.stdin.end();
     expect(await exit).toBe(0);
-    expect((await agent.waitForDecisionOutcome({ decisionId: second.decision_id, identity: IDENTITY, maxWaitMs: 5_000 })).outcome).toBe('rejected');
+    expect(
+      (await agent.waitForDecisionOutcome({ decisionId: second.decision_id, identity: IDENTITY, maxWaitMs: 5_000 }))
+        .outcome,
+    ).toBe('rejected');
   });
 
   it('exits 2 on usage errors and 1 when not paired', async () => {
@@ -180,7 +231,24 @@ describe('noxy-device against the real relay (in-process)', () => {
     expect(await runCli(['listen', '--data-dir', dir], d.io)).toBe(2);
     expect(d.err[0]).toMatch(/no pairing/);
     const e = captureIo();
-    expect(await runCli(['pair', '--relay', 'http://127.0.0.1:1', '--app', 'a', '--identity', 'not an email@', '--code', 'x', '--data-dir', dir], e.io)).toBe(2);
+    expect(
+      await runCli(
+        [
+          'pair',
+          '--relay',
+          'http://127.0.0.1:1',
+          '--app',
+          'a',
+          '--identity',
+          'not an email@',
+          '--code',
+          'x',
+          '--data-dir',
+          dir,
+        ],
+        e.io,
+      ),
+    ).toBe(2);
   });
 });
 
@@ -188,7 +256,10 @@ describe('the built bin (dist/cli.js)', () => {
   const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
   function run(args: string[], env: Record<string, string> = {}) {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

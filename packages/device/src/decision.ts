@@ -66,7 +66,9 @@ export async function openDecision(
     }
   }
   if (!plaintext) {
-    throw new NoxyError('CRYPTO', `decision ${messageId} could not be decrypted with this device's keys; dropped`, { cause: lastError });
+    throw new NoxyError('CRYPTO', `decision ${messageId} could not be decrypted with this device's keys; dropped`, {
+      cause: lastError,
+    });
   }
   let text: string;
   try {

@@ -49,7 +49,9 @@ async function makeDevice(fake: FakeTransport, extra: Record<string, unknown> = 
 }
 
 async function sealFor(device: NoxyDevice, payload: unknown) {
-  const env = await sealEnvelope(new TextEncoder().encode(JSON.stringify(payload)), device.publicKeys.pqPublicKey, { kem });
+  const env = await sealEnvelope(new TextEncoder().encode(JSON.stringify(payload)), device.publicKeys.pqPublicKey, {
+    kem,
+  });
   return { kind: 'decisionEvent' as const, kyberCt: env.kyberCt, nonce: env.nonce, ciphertext: env.ciphertext };
 }
 
@@ -66,9 +68,21 @@ describe('NoxyDevice handshake', () => {
     const [auth, reg, sub] = fake.connections[0]!.sent;
     expect(auth?.payload.kind).toBe('authenticate');
     expect(auth?.sessionId).toBeUndefined();
-    expect(reg?.payload).toMatchObject({ kind: 'registerDevice', deviceType: 'desktop', identityType: 'email', identityId: IDENTITY });
+    expect(reg?.payload).toMatchObject({
+      kind: 'registerDevice',
+      deviceType: 'desktop',
+      identityType: 'email',
+      identityId: IDENTITY,
+    });
     if (reg?.payload.kind !== 'registerDevice') throw new Error('unreachable');
-    const fields = { appId: APP, identityType: 'email' as const, identityId: IDENTITY, publicKey: reg.payload.keys.publicKey, pqPublicKey: reg.payload.keys.pqPublicKey, deviceType: 'desktop' };
+    const fields = {
+      appId: APP,
+      identityType: 'email' as const,
+      identityId: IDENTITY,
+      publicKey: reg.payload.keys.publicKey,
+      pqPublicKey: reg.payload.keys.pqPublicKey,
+      deviceType: 'desktop',
+    };
     expect(verifyRegistrationSignature(SECRET, fields, reg.payload.signature)).toBe(true);
     expect(sub?.payload).toEqual({ kind: 'subscribeDecisions', subscribe: true });
     expect(sub?.deviceId).toBe('dev_1');
@@ -99,7 +113,10 @@ describe('NoxyDevice handshake', () => {
     const fake = createFakeTransport();
     fake.autoHandshake = { requiresRegistration: true, deviceId: 'dev_1' };
     const { device } = await makeDevice(fake, { signingSecret: undefined });
-    await expect(device.connect()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/pairingCode/) });
+    await expect(device.connect()).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/pairingCode/),
+    });
   });
 });
 
@@ -116,7 +133,13 @@ describe('NoxyDevice decisions', () => {
     const { device, conn } = await ready();
     const seen: unknown[] = [];
     device.on('decision', (d) => seen.push(d));
-    const payload = { v: 1, kind: 'propose_tool_call', decision_id: 'dec-1', tool: 't', args: { n: 12345678901234567890n.toString() } };
+    const payload = {
+      v: 1,
+      kind: 'propose_tool_call',
+      decision_id: 'dec-1',
+      tool: 't',
+      args: { n: 12345678901234567890n.toString() },
+    };
     const event = await sealFor(device, payload);
     conn.push({ messageId: 'dec-1', payload: event });
     await until(() => seen.length === 1 && last(conn).payload.kind === 'decisionAck');
@@ -147,12 +170,20 @@ describe('NoxyDevice decisions', () => {
     device.on('error', (e) => errors.push(e));
     device.on('decision', (d) => decisions.push(d));
     const other = generateDeviceKeys(kem);
-    const env = await sealEnvelope(new TextEncoder().encode('{"summary":"TOP SECRET"}'), other.mlkem.publicKey, { kem });
+    const env = await sealEnvelope(new TextEncoder().encode('{"summary":"TOP SECRET"}'), other.mlkem.publicKey, {
+      kem,
+    });
     const sentBefore = conn.sent.length;
-    conn.push({ messageId: 'm-x', payload: { kind: 'decisionEvent', kyberCt: env.kyberCt, nonce: env.nonce, ciphertext: env.ciphertext } });
+    conn.push({
+      messageId: 'm-x',
+      payload: { kind: 'decisionEvent', kyberCt: env.kyberCt, nonce: env.nonce, ciphertext: env.ciphertext },
+    });
     conn.push({ messageId: 'm-y', payload: await sealFor(device, { decision_id: 'another', summary: 'TOP SECRET' }) });
     const dup = await sealEnvelope(new TextEncoder().encode('{"a":1,"a":2}'), device.publicKeys.pqPublicKey, { kem });
-    conn.push({ messageId: 'm-z', payload: { kind: 'decisionEvent', kyberCt: dup.kyberCt, nonce: dup.nonce, ciphertext: dup.ciphertext } });
+    conn.push({
+      messageId: 'm-z',
+      payload: { kind: 'decisionEvent', kyberCt: dup.kyberCt, nonce: dup.nonce, ciphertext: dup.ciphertext },
+    });
     await until(() => errors.length === 3);
     expect(errors.map((e) => (e as { code?: string }).code).sort()).toEqual(['CRYPTO', 'PROTOCOL', 'PROTOCOL']);
     for (const e of errors) expect(e.message).not.toContain('TOP SECRET');
@@ -164,17 +195,28 @@ describe('NoxyDevice decisions', () => {
     const { device, conn, fake } = await ready();
     const outcomes: unknown[] = [];
     device.on('outcome', (o) => outcomes.push(o));
-    await expect(device.decide('dec-1', 'reject')).resolves.toEqual({ decisionId: 'dec-1', outcome: 'reject', requested: 'reject' });
+    await expect(device.decide('dec-1', 'reject')).resolves.toEqual({
+      decisionId: 'dec-1',
+      outcome: 'reject',
+      requested: 'reject',
+    });
     expect(last(conn).payload).toMatchObject({ kind: 'decisionOutcome', decisionId: 'dec-1', outcome: 'REJECT' });
     // Another device answered first: the relay returns the stored first outcome.
     fake.autoHandshake = undefined;
     const p = device.decide('dec-2', 'reject');
-    await until(() => last(conn).payload.kind === 'decisionOutcome' && (last(conn).payload as { decisionId: string }).decisionId === 'dec-2');
+    await until(
+      () =>
+        last(conn).payload.kind === 'decisionOutcome' &&
+        (last(conn).payload as { decisionId: string }).decisionId === 'dec-2',
+    );
     conn.answer(conn.sent.length - 1, { kind: 'decisionOutcome', decisionId: 'dec-2', outcome: 'APPROVE' });
     await expect(p).resolves.toEqual({ decisionId: 'dec-2', outcome: 'approve', requested: 'reject' });
     expect(outcomes).toHaveLength(2);
     await expect(device.decide('', 'approve')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'decisionId' });
-    await expect(device.decide('x', 'maybe' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'choice' });
+    await expect(device.decide('x', 'maybe' as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'choice',
+    });
   });
 
   it('emits a soft-cancel for decision_routed and forgets the decision', async () => {
@@ -204,9 +246,26 @@ describe('NoxyDevice decisions', () => {
     await expect(rotated).resolves.toEqual({ rotatedAt: 42 });
     expect(device.publicKeys.pqPublicKey).toEqual(req.payload.newKeys.pqPublicKey);
     expect(device.publicKeys.pqPublicKey).not.toEqual(oldPq);
-    const stored = decodeStoredDevice((await keyStore.read({ appId: APP, identityType: 'email', identityId: IDENTITY }))!, { appId: APP, identityType: 'email', identityId: IDENTITY });
+    const stored = decodeStoredDevice(
+      (await keyStore.read({ appId: APP, identityType: 'email', identityId: IDENTITY }))!,
+      { appId: APP, identityType: 'email', identityId: IDENTITY },
+    );
     expect(stored.keys.mlkem.publicKey).toEqual(req.payload.newKeys.pqPublicKey);
-    expect(stored.registrationSignature && verifyRegistrationSignature(SECRET, { appId: APP, identityType: 'email', identityId: IDENTITY, publicKey: stored.keys.ed25519.publicKey, pqPublicKey: stored.keys.mlkem.publicKey, deviceType: 'desktop' }, stored.registrationSignature)).toBe(true);
+    expect(
+      stored.registrationSignature &&
+        verifyRegistrationSignature(
+          SECRET,
+          {
+            appId: APP,
+            identityType: 'email',
+            identityId: IDENTITY,
+            publicKey: stored.keys.ed25519.publicKey,
+            pqPublicKey: stored.keys.mlkem.publicKey,
+            deviceType: 'desktop',
+          },
+          stored.registrationSignature,
+        ),
+    ).toBe(true);
     const seen: string[] = [];
     device.on('decision', (d) => seen.push(d.decisionId));
     conn.push({ messageId: 'old-1', payload: oldEvent });
@@ -293,6 +352,9 @@ describe('createNoxyDevice option checks', () => {
     [{ transport: 'carrier-pigeon' }, 'transport'],
     [{ requestTimeoutMs: 0 }, 'requestTimeoutMs'],
   ])('refuses %j naming %s', async (bad, field) => {
-    await expect(createNoxyDevice({ ...ok, kem, ...(bad as object) } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    await expect(createNoxyDevice({ ...ok, kem, ...(bad as object) } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field,
+    });
   });
 });

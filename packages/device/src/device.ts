@@ -175,7 +175,12 @@ export class NoxyDevice {
     if (choice !== 'approve' && choice !== 'reject') {
       throw new NoxyError('INVALID_ARGUMENT', '"choice" expected "approve" or "reject"', { field: 'choice' });
     }
-    const payload = { kind: 'decisionOutcome', decisionId, outcome: choice === 'approve' ? 'APPROVE' : 'REJECT', receivedAt: this.#o.now() } as const;
+    const payload = {
+      kind: 'decisionOutcome',
+      decisionId,
+      outcome: choice === 'approve' ? 'APPROVE' : 'REJECT',
+      receivedAt: this.#o.now(),
+    } as const;
     const session = await this.#ready(this.#o.requestTimeoutMs);
     let answer: Awaited<ReturnType<typeof session.request>>;
     try {
@@ -186,7 +191,11 @@ export class NoxyDevice {
       answer = await (await this.#ready(this.#o.requestTimeoutMs)).request(payload);
     }
     this.#pending.delete(decisionId);
-    const result: DecideResult = { decisionId: answer.decisionId || decisionId, outcome: toChoice(answer.outcome), requested: choice };
+    const result: DecideResult = {
+      decisionId: answer.decisionId || decisionId,
+      outcome: toChoice(answer.outcome),
+      requested: choice,
+    };
     this.#emitter.emit('outcome', result);
     return result;
   }
@@ -290,7 +299,9 @@ export class NoxyDevice {
         this.#waiters.clear();
         failure = await ended;
       } catch (error) {
-        failure = NoxyError.isInstance(error) ? error : new NoxyError('RELAY_ERROR', 'connection attempt failed', { cause: error });
+        failure = NoxyError.isInstance(error)
+          ? error
+          : new NoxyError('RELAY_ERROR', 'connection attempt failed', { cause: error });
       }
       this.#session = undefined;
       if (this.#isClosed()) return;
@@ -312,7 +323,9 @@ export class NoxyDevice {
   }
 
   #isFatal(error: NoxyError): boolean {
-    return (error instanceof DeviceRelayError && FATAL_RELAY_CODES.has(error.relayCode)) || error.code === 'INVALID_ARGUMENT';
+    return (
+      (error instanceof DeviceRelayError && FATAL_RELAY_CODES.has(error.relayCode)) || error.code === 'INVALID_ARGUMENT'
+    );
   }
 
   /** One connection: handshake, then a promise that settles when the connection ends. */
@@ -324,12 +337,18 @@ export class NoxyDevice {
       onResponse: (r) => session && this.#onResponse(session, r),
       onFrameError: (e) => this.#emitError(e),
       onClose: (error) => {
-        const reason = NoxyError.isInstance(error) ? error : new NoxyError('RELAY_UNAVAILABLE', 'connection to the relay lost', { cause: error, retryable: true });
+        const reason = NoxyError.isInstance(error)
+          ? error
+          : new NoxyError('RELAY_UNAVAILABLE', 'connection to the relay lost', { cause: error, retryable: true });
         session?.close(reason);
         endConnection(reason);
       },
     });
-    session = new Session(connection, { appId: this.#o.appId, requestTimeoutMs: this.#o.requestTimeoutMs, now: this.#o.now });
+    session = new Session(connection, {
+      appId: this.#o.appId,
+      requestTimeoutMs: this.#o.requestTimeoutMs,
+      now: this.#o.now,
+    });
     try {
       if (this.#isClosed()) throw closedError();
       this.#deviceId = (await handshake(session, this.#record, this.#o.identity)).deviceId;
@@ -350,7 +369,11 @@ export class NoxyDevice {
       if (timeoutMs !== undefined) {
         waiter.timer = setTimeout(() => {
           this.#waiters.delete(waiter);
-          reject(new NoxyError('RELAY_UNAVAILABLE', `not connected to the relay within ${timeoutMs} ms`, { retryable: true }));
+          reject(
+            new NoxyError('RELAY_UNAVAILABLE', `not connected to the relay within ${timeoutMs} ms`, {
+              retryable: true,
+            }),
+          );
         }, timeoutMs);
       }
       this.#waiters.add(waiter);
@@ -374,15 +397,21 @@ export class NoxyDevice {
     // Anything else answers a request that already timed out: nothing to do.
   }
 
-  async #onDecisionEvent(session: Session, messageId: string | undefined, event: { kyberCt: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array }): Promise<void> {
+  async #onDecisionEvent(
+    session: Session,
+    messageId: string | undefined,
+    event: { kyberCt: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array },
+  ): Promise<void> {
     if (!messageId) {
       this.#emitError(new NoxyError('PROTOCOL', 'the relay sent a decision event without message_id; dropped'));
       return;
     }
     const ack = () =>
-      session.request({ kind: 'decisionAck', decisionId: messageId, receivedAt: this.#o.now() }).catch((error: unknown) => {
-        if (NoxyError.isInstance(error) && error.code !== 'CLOSED') this.#emitError(error);
-      });
+      session
+        .request({ kind: 'decisionAck', decisionId: messageId, receivedAt: this.#o.now() })
+        .catch((error: unknown) => {
+          if (NoxyError.isInstance(error) && error.code !== 'CLOSED') this.#emitError(error);
+        });
     // Redelivered after a reconnect: acknowledge again, but do not show it twice.
     if (this.#seen.has(messageId)) {
       void ack();
@@ -394,7 +423,11 @@ export class NoxyDevice {
     try {
       decision = await openDecision(event, messageId, keys, this.#o.kem, this.#o.aead, this.#o.now());
     } catch (error) {
-      this.#emitError(NoxyError.isInstance(error) ? error : new NoxyError('CRYPTO', `decision ${messageId} dropped`, { cause: error }));
+      this.#emitError(
+        NoxyError.isInstance(error)
+          ? error
+          : new NoxyError('CRYPTO', `decision ${messageId} dropped`, { cause: error }),
+      );
       return;
     }
     this.#remember(messageId);
@@ -457,7 +490,8 @@ export class NoxyDevice {
   }
 
   async #exclusive<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#keyOp) throw new NoxyError('INVALID_ARGUMENT', 'another revoke or key rotation is in progress', { field: 'keys' });
+    if (this.#keyOp)
+      throw new NoxyError('INVALID_ARGUMENT', 'another revoke or key rotation is in progress', { field: 'keys' });
     const p = op();
     this.#keyOp = p;
     try {

@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { escapeText, isUnsafeCodePoint, quoteText } from './escape.js';
 
 // An oracle written independently of escape.ts: the categories of reliability.md §4.1.
-const ORACLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2800]|[\ud800-\udfff]/u;
+const ORACLE =
+  /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]|[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2800]|[\ud800-\udfff]/u;
 const NAMED = [
-  0x00, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b, 0x7f, 0x80, 0x85, 0x9b, 0x9f, 0xad, 0x061c, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e,
-  0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069,
-  0xfe0f, 0xfeff, 0xfff9, 0xfffa, 0xfffb, 0xe0001, 0xe0020, 0xe0041, 0xe007f, 0x3164, 0xffa0, 0x115f, 0x1160, 0x034f, 0xe0100, 0x2800,
-  0x00a0, 0x3000, 0x1d173, 0xe000, 0xf8ff, 0x10fffd,
+  0x00, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b, 0x7f, 0x80, 0x85, 0x9b, 0x9f, 0xad, 0x061c, 0x180e, 0x200b,
+  0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2060, 0x2061, 0x2062,
+  0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0xfe0f, 0xfeff, 0xfff9, 0xfffa, 0xfffb, 0xe0001, 0xe0020, 0xe0041,
+  0xe007f, 0x3164, 0xffa0, 0x115f, 0x1160, 0x034f, 0xe0100, 0x2800, 0x00a0, 0x3000, 0x1d173, 0xe000, 0xf8ff, 0x10fffd,
 ];
 
 /** Independent decoder of the escape format: `\\` → `\`, `\"` → `"`, `\u{X}` → code point. */
@@ -35,9 +36,21 @@ function unescapeText(text: string): string {
   return out;
 }
 
-const dangerous = fc.constantFrom(...NAMED.map((cp) => String.fromCodePoint(cp)), '\\', '"', '\\u{202E}', '\r\n', '\u001b[31m');
-const anyCodePoint = fc.integer({ min: 0, max: 0x10ffff }).map((cp) => (cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp)));
-const hostile = fc.string({ unit: fc.oneof(dangerous, anyCodePoint, fc.constantFrom('a', 'Z', ' ', '0', '/', 'é', '😀')), maxLength: 40 });
+const dangerous = fc.constantFrom(
+  ...NAMED.map((cp) => String.fromCodePoint(cp)),
+  '\\',
+  '"',
+  '\\u{202E}',
+  '\r\n',
+  '\u001b[31m',
+);
+const anyCodePoint = fc
+  .integer({ min: 0, max: 0x10ffff })
+  .map((cp) => (cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp)));
+const hostile = fc.string({
+  unit: fc.oneof(dangerous, anyCodePoint, fc.constantFrom('a', 'Z', ' ', '0', '/', 'é', '😀')),
+  maxLength: 40,
+});
 
 describe('escapeText', () => {
   it('shows bidi, zero-width, ESC and line breaks as visible escapes', () => {

@@ -28,7 +28,8 @@ async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!POSIX) return;
   const s = await stat(dir);
-  if (!s.isDirectory()) throw new NoxyError('INVALID_ARGUMENT', `key store path ${dir} is not a folder`, { field: 'dir' });
+  if (!s.isDirectory())
+    throw new NoxyError('INVALID_ARGUMENT', `key store path ${dir} is not a folder`, { field: 'dir' });
   // The folder holds nothing but key files, so tightening an existing one is safe.
   if ((s.mode & 0o077) !== 0) await chmod(dir, 0o700);
 }

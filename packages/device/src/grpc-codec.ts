@@ -5,7 +5,15 @@
  */
 import { NoxyError, type IdentityType } from '@noxy-approval/core';
 import { device } from '@noxy-approval/proto';
-import { DEVICE_ERROR_CODES, type DeviceErrorCode, type OutcomeValue, type ResponsePayload, type WirePublicKeys, type WireRequest, type WireResponse } from './wire.js';
+import {
+  DEVICE_ERROR_CODES,
+  type DeviceErrorCode,
+  type OutcomeValue,
+  type ResponsePayload,
+  type WirePublicKeys,
+  type WireRequest,
+  type WireResponse,
+} from './wire.js';
 
 const IDENTITY_ENUM: Record<IdentityType, device.IdentityType> = {
   wallet: device.IdentityType.IDENTITY_TYPE_WALLET,
@@ -20,11 +28,19 @@ const OUTCOME_ENUM: Record<OutcomeValue, device.DecisionOutcomeValue> = {
 };
 
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const pubkeys = (k: WirePublicKeys): device.DevicePublicKeys => ({ publicKey: buf(k.publicKey), pqPublicKey: buf(k.pqPublicKey) });
+const pubkeys = (k: WirePublicKeys): device.DevicePublicKeys => ({
+  publicKey: buf(k.publicKey),
+  pqPublicKey: buf(k.pqPublicKey),
+});
 
 /** Wallets go in `wallet_address` with `identity_id` empty; other kinds in `identity_id` (§6). */
-function identityFields(type: IdentityType, id: string): { identityType: device.IdentityType; identityId: string; walletAddress?: string } {
-  return type === 'wallet' ? { identityType: IDENTITY_ENUM.wallet, identityId: '', walletAddress: id } : { identityType: IDENTITY_ENUM[type], identityId: id };
+function identityFields(
+  type: IdentityType,
+  id: string,
+): { identityType: device.IdentityType; identityId: string; walletAddress?: string } {
+  return type === 'wallet'
+    ? { identityType: IDENTITY_ENUM.wallet, identityId: '', walletAddress: id }
+    : { identityType: IDENTITY_ENUM[type], identityId: id };
 }
 
 /** The proto `DeviceRequest` for a wire request. */
@@ -38,7 +54,12 @@ export function toProtoRequest(r: WireRequest): device.DeviceRequest {
     case 'registerDevice':
       payload = {
         $case: 'registerDevice',
-        value: { devicePubkeys: pubkeys(p.keys), signature: buf(p.signature), type: p.deviceType, ...identityFields(p.identityType, p.identityId) },
+        value: {
+          devicePubkeys: pubkeys(p.keys),
+          signature: buf(p.signature),
+          type: p.deviceType,
+          ...identityFields(p.identityType, p.identityId),
+        },
       };
       break;
     case 'subscribeDecisions':
@@ -50,11 +71,18 @@ export function toProtoRequest(r: WireRequest): device.DeviceRequest {
     case 'rotateDeviceKeys':
       payload = {
         $case: 'rotateDeviceKeys',
-        value: { newPubkeys: pubkeys(p.newKeys), signature: buf(p.signature), ...identityFields(p.identityType, p.identityId) },
+        value: {
+          newPubkeys: pubkeys(p.newKeys),
+          signature: buf(p.signature),
+          ...identityFields(p.identityType, p.identityId),
+        },
       };
       break;
     case 'decisionOutcome':
-      payload = { $case: 'decisionOutcome', value: { decisionId: p.decisionId, outcome: OUTCOME_ENUM[p.outcome], receivedAt: BigInt(p.receivedAt) } };
+      payload = {
+        $case: 'decisionOutcome',
+        value: { decisionId: p.decisionId, outcome: OUTCOME_ENUM[p.outcome], receivedAt: BigInt(p.receivedAt) },
+      };
       break;
     case 'decisionAck':
       payload = { $case: 'decisionAck', value: { decisionId: p.decisionId, receivedAt: BigInt(p.receivedAt) } };
@@ -88,13 +116,21 @@ function errorName(code: device.ErrorCode): DeviceErrorCode {
 function payloadOf(p: NonNullable<device.DeviceResponse['payload']>): ResponsePayload {
   switch (p.$case) {
     case 'authenticate': {
-      const r: ResponsePayload & { kind: 'authenticate' } = { kind: 'authenticate', requiresRegistration: p.value.requiresRegistration };
+      const r: ResponsePayload & { kind: 'authenticate' } = {
+        kind: 'authenticate',
+        requiresRegistration: p.value.requiresRegistration,
+      };
       if (p.value.deviceId) r.deviceId = p.value.deviceId;
       if (p.value.sessionId) r.sessionId = p.value.sessionId;
       return r;
     }
     case 'registerDevice':
-      return { kind: 'registerDevice', deviceId: p.value.deviceId, registeredAt: ms(p.value.registeredAt), sessionId: p.value.sessionId };
+      return {
+        kind: 'registerDevice',
+        deviceId: p.value.deviceId,
+        registeredAt: ms(p.value.registeredAt),
+        sessionId: p.value.sessionId,
+      };
     case 'subscribeDecisions':
       return { kind: 'subscribeDecisions', subscribed: p.value.subscribed };
     case 'revokeDevice':
@@ -104,7 +140,12 @@ function payloadOf(p: NonNullable<device.DeviceResponse['payload']>): ResponsePa
     case 'decisionOutcome':
       return { kind: 'decisionOutcome', decisionId: p.value.decisionId, outcome: outcomeOf(p.value.outcome) };
     case 'decisionEvent':
-      return { kind: 'decisionEvent', kyberCt: new Uint8Array(p.value.kyberCt), nonce: new Uint8Array(p.value.nonce), ciphertext: new Uint8Array(p.value.ciphertext) };
+      return {
+        kind: 'decisionEvent',
+        kyberCt: new Uint8Array(p.value.kyberCt),
+        nonce: new Uint8Array(p.value.nonce),
+        ciphertext: new Uint8Array(p.value.ciphertext),
+      };
     case 'decisionRouted':
       return { kind: 'decisionRouted', decisionId: p.value.decisionId };
     case 'decisionAck':

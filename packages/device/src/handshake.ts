@@ -22,9 +22,13 @@ export async function handshake(session: Session, record: StoredDevice, identity
   if (auth.requiresRegistration) {
     const signature = record.registrationSignature;
     if (!signature) {
-      throw new NoxyError('INVALID_ARGUMENT', 'the relay does not know this device and there is no registration signature: pass signingSecret or a new pairingCode', {
-        field: 'pairingCode',
-      });
+      throw new NoxyError(
+        'INVALID_ARGUMENT',
+        'the relay does not know this device and there is no registration signature: pass signingSecret or a new pairingCode',
+        {
+          field: 'pairingCode',
+        },
+      );
     }
     // A repeated registration of known keys is answered with the same device id (contract).
     const reg = await session.request({
@@ -39,7 +43,8 @@ export async function handshake(session: Session, record: StoredDevice, identity
   } else {
     ids = { deviceId: auth.deviceId ?? '', sessionId: auth.sessionId ?? '' };
   }
-  if (!ids.deviceId || !ids.sessionId) throw new NoxyError('PROTOCOL', 'the relay did not issue a device id and session id');
+  if (!ids.deviceId || !ids.sessionId)
+    throw new NoxyError('PROTOCOL', 'the relay did not issue a device id and session id');
   session.setIds(ids);
   const sub = await session.request({ kind: 'subscribeDecisions', subscribe: true });
   if (!sub.subscribed) throw new NoxyError('PROTOCOL', 'the relay refused the subscription');

@@ -25,7 +25,11 @@ describe('parseStrictJson', () => {
   });
 
   it('keeps integers beyond 2^53 exact as bigint', () => {
-    expect(parseStrictJson('{"wei":12345678901234567890,"small":42,"f":1.5}')).toEqual({ wei: 12345678901234567890n, small: 42, f: 1.5 });
+    expect(parseStrictJson('{"wei":12345678901234567890,"small":42,"f":1.5}')).toEqual({
+      wei: 12345678901234567890n,
+      small: 42,
+      f: 1.5,
+    });
   });
 
   it('treats __proto__ as an ordinary key', () => {

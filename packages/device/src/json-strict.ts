@@ -71,7 +71,11 @@ export function parseStrictJson(text: string, maxDepth = 64): StrictJson {
       if (depth >= maxDepth) fail(`nesting deeper than ${maxDepth}`);
       return c === '{' ? object(depth + 1) : array(depth + 1);
     }
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return v;

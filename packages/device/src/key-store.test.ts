@@ -5,7 +5,13 @@ import { loadKemBackend, NoxyError } from '@noxy-approval/core/envelope';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from './bytes.js';
 import { createFileKeyStore } from './file-key-store.js';
-import { createMemoryKeyStore, decodeStoredDevice, encodeStoredDevice, type StoredDevice, type StoreKey } from './key-store.js';
+import {
+  createMemoryKeyStore,
+  decodeStoredDevice,
+  encodeStoredDevice,
+  type StoredDevice,
+  type StoreKey,
+} from './key-store.js';
 import { generateDeviceKeys } from './keys.js';
 import { createNoxyDevice } from './node-device.js';
 import type { KemBackend } from '@noxy-approval/core/envelope';
@@ -16,7 +22,13 @@ let record: StoredDevice;
 
 beforeAll(async () => {
   kem = await loadKemBackend('mlkem');
-  record = { ...key, deviceType: 'desktop', keys: generateDeviceKeys(kem), createdAt: 1_700_000_000_000, registrationSignature: new Uint8Array(32).fill(7) };
+  record = {
+    ...key,
+    deviceType: 'desktop',
+    keys: generateDeviceKeys(kem),
+    createdAt: 1_700_000_000_000,
+    registrationSignature: new Uint8Array(32).fill(7),
+  };
 });
 
 /** Re-encodes a stored document after changing one byte of a base64 field. */
@@ -66,7 +78,9 @@ describe('stored device document', () => {
 
   it('refuses a document of another identity, or not ours', () => {
     const doc = encodeStoredDevice(record);
-    expect(() => decodeStoredDevice(doc, { ...key, identityId: 'bob@example.com' })).toThrowError(/another app or identity/);
+    expect(() => decodeStoredDevice(doc, { ...key, identityId: 'bob@example.com' })).toThrowError(
+      /another app or identity/,
+    );
     expect(() => decodeStoredDevice('{"format":"x"}', key)).toThrowError(/not a noxy-device-keys\/v1 document/);
     expect(() => decodeStoredDevice('nope', key)).toThrowError(/not JSON/);
   });
@@ -140,7 +154,14 @@ describe('file key store', () => {
 
   it('createNoxyDevice creates keys once, reloads them, and refuses a tampered file', async () => {
     const store = createFileKeyStore(join(dir, 'keys'));
-    const opts = { relayUrl: 'http://127.0.0.1:1', appId: 'app_1', identity: 'alice@example.com', keyStore: store, signingSecret: 's3cret', kem: 'mlkem' } as const;
+    const opts = {
+      relayUrl: 'http://127.0.0.1:1',
+      appId: 'app_1',
+      identity: 'alice@example.com',
+      keyStore: store,
+      signingSecret: 's3cret',
+      kem: 'mlkem',
+    } as const;
     const a = await createNoxyDevice(opts);
     const b = await createNoxyDevice(opts);
     expect(b.publicKeys.pqPublicKey).toEqual(a.publicKeys.pqPublicKey);
@@ -150,6 +171,9 @@ describe('file key store', () => {
     const doc = await readFile(path, 'utf8');
     expect(doc).not.toContain('s3cret');
     await writeFile(path, tamper(doc, 'mlkem', 'secretKey', 1152 + 1184), { mode: 0o600 });
-    await expect(createNoxyDevice(opts)).rejects.toMatchObject({ code: 'CRYPTO', message: expect.stringMatching(/refused/) });
+    await expect(createNoxyDevice(opts)).rejects.toMatchObject({
+      code: 'CRYPTO',
+      message: expect.stringMatching(/refused/),
+    });
   });
 });

@@ -85,7 +85,8 @@ export function decodeStoredDevice(document: string, expected: StoreKey): Stored
   } catch {
     throw bad('the document is not JSON');
   }
-  if (typeof doc !== 'object' || doc === null || (doc as { format?: unknown }).format !== FORMAT) throw bad(`not a ${FORMAT} document`);
+  if (typeof doc !== 'object' || doc === null || (doc as { format?: unknown }).format !== FORMAT)
+    throw bad(`not a ${FORMAT} document`);
   const d = doc as Record<string, unknown>;
   const str = (name: string): string => {
     const v = d[name];
@@ -103,8 +104,13 @@ export function decodeStoredDevice(document: string, expected: StoreKey): Stored
     }
   };
   const identityType = str('identityType');
-  if (!(IDENTITY_TYPE_NAMES as readonly string[]).includes(identityType)) throw bad('"identityType" is not an identity type');
-  if (str('appId') !== expected.appId || identityType !== expected.identityType || str('identityId') !== expected.identityId) {
+  if (!(IDENTITY_TYPE_NAMES as readonly string[]).includes(identityType))
+    throw bad('"identityType" is not an identity type');
+  if (
+    str('appId') !== expected.appId ||
+    identityType !== expected.identityType ||
+    str('identityId') !== expected.identityId
+  ) {
     throw bad('the document belongs to another app or identity');
   }
   const createdAt = d.createdAt;
@@ -131,7 +137,9 @@ export function storeKeyId(key: StoreKey): string {
  * reload). Documents are kept as text, so loads run the same checks as a file store.
  * @param initial optional documents to start with, keyed by {@link storeKeyId}
  */
-export function createMemoryKeyStore(initial?: Map<string, string>): KeyStore & { readonly documents: Map<string, string> } {
+export function createMemoryKeyStore(
+  initial?: Map<string, string>,
+): KeyStore & { readonly documents: Map<string, string> } {
   const documents = initial ?? new Map<string, string>();
   return {
     documents,

@@ -33,7 +33,10 @@ export interface DeviceKeys {
 export function generateDeviceKeys(kem: KemBackend): DeviceKeys {
   const { secretKey, publicKey } = ed25519.keygen();
   const pq = kem.generateKeyPair();
-  const keys: DeviceKeys = { ed25519: { secretKey, publicKey }, mlkem: { secretKey: pq.secretKey, publicKey: pq.publicKey } };
+  const keys: DeviceKeys = {
+    ed25519: { secretKey, publicKey },
+    mlkem: { secretKey: pq.secretKey, publicKey: pq.publicKey },
+  };
   checkDeviceKeys(keys);
   return keys;
 }
@@ -50,7 +53,8 @@ export function checkDeviceKeys(keys: DeviceKeys, label = 'device key pair'): vo
   const fail = (why: string, cause?: unknown) =>
     new NoxyError('CRYPTO', `${label} refused: ${why}`, cause === undefined ? {} : { cause });
   const { ed25519: ed, mlkem } = keys;
-  if (!(ed.secretKey instanceof Uint8Array) || ed.secretKey.length !== 32) throw fail('the Ed25519 secret key is not 32 bytes');
+  if (!(ed.secretKey instanceof Uint8Array) || ed.secretKey.length !== 32)
+    throw fail('the Ed25519 secret key is not 32 bytes');
   if (!(ed.publicKey instanceof Uint8Array) || !bytesEqual(ed25519.getPublicKey(ed.secretKey), ed.publicKey)) {
     throw fail('the Ed25519 public key does not match its secret key');
   }
@@ -58,7 +62,10 @@ export function checkDeviceKeys(keys: DeviceKeys, label = 'device key pair'): vo
     assertDecapsulationKey(mlkem.secretKey);
     assertEncapsulationKey(mlkem.publicKey);
   } catch (cause) {
-    throw fail(`the ML-KEM-768 key pair is invalid (${NoxyError.isInstance(cause) ? cause.message : 'unknown problem'})`, cause);
+    throw fail(
+      `the ML-KEM-768 key pair is invalid (${NoxyError.isInstance(cause) ? cause.message : 'unknown problem'})`,
+      cause,
+    );
   }
   if (!bytesEqual(publicKeyOfSecretKey(mlkem.secretKey), mlkem.publicKey)) {
     throw fail('the ML-KEM-768 public key does not match the one embedded in its secret key');
@@ -82,7 +89,13 @@ export function deviceSignature(
   nowMs: number,
   random: (length: number) => Uint8Array = randomBytes,
 ): Uint8Array {
-  const parts = [utf8ToBytes('noxy-device/v1'), utf8ToBytes(appId), utf8ToBytes(identityId), uint64be(nowMs), random(SIGNATURE_RANDOM_BYTES)];
+  const parts = [
+    utf8ToBytes('noxy-device/v1'),
+    utf8ToBytes(appId),
+    utf8ToBytes(identityId),
+    uint64be(nowMs),
+    random(SIGNATURE_RANDOM_BYTES),
+  ];
   const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {

@@ -49,9 +49,14 @@ export async function createNoxyDevice(options: NoxyDeviceNodeOptions): Promise<
       ...(options.keepaliveMs !== undefined ? { keepaliveMs: options.keepaliveMs } : {}),
     });
   } else if (choice === 'websocket') {
-    transport = createWebSocketTransport({ relayUrl: options.relayUrl, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    transport = createWebSocketTransport({
+      relayUrl: options.relayUrl,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
   } else {
-    throw new NoxyError('INVALID_ARGUMENT', '"transport" expected "grpc", "websocket" or a transport function', { field: 'transport' });
+    throw new NoxyError('INVALID_ARGUMENT', '"transport" expected "grpc", "websocket" or a transport function', {
+      field: 'transport',
+    });
   }
   return buildDevice(options, identity, transport, 'desktop', options.aead ?? nodeAead);
 }

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApprovalPayload, createNoxyClient, loadKemBackend, type KemBackend, type NoxyClient } from '@noxy-approval/core';
+import {
+  buildApprovalPayload,
+  createNoxyClient,
+  loadKemBackend,
+  type KemBackend,
+  type NoxyClient,
+} from '@noxy-approval/core';
 import { silentLogger, startRelay, type Relay } from '@noxy-approval/relay';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DecideResult, NoxyDevice } from './device.js';
@@ -53,7 +59,11 @@ async function device(relay: Relay, o: Partial<NoxyDeviceNodeOptions> & { appId:
 }
 
 /** Resolves with the next event `name` of a device (bounded by the test timeout). */
-function next<T>(d: NoxyDevice, name: 'decision' | 'routed' | 'error', filter: (v: T) => boolean = () => true): Promise<T> {
+function next<T>(
+  d: NoxyDevice,
+  name: 'decision' | 'routed' | 'error',
+  filter: (v: T) => boolean = () => true,
+): Promise<T> {
   return new Promise((resolve) => {
     const off = d.on(name, ((v: T) => {
       if (!filter(v)) return;
@@ -63,7 +73,10 @@ function next<T>(d: NoxyDevice, name: 'decision' | 'routed' | 'error', filter: (
   });
 }
 
-function approvalPayload(decisionId: string, args: Record<string, unknown> = { to: '0x000000000000000000000000000000000000dEaD', amountWei: '1' }) {
+function approvalPayload(
+  decisionId: string,
+  args: Record<string, unknown> = { to: '0x000000000000000000000000000000000000dEaD', amountWei: '1' },
+) {
   const now = Date.now();
   return buildApprovalPayload({
     decisionId,
@@ -102,10 +115,18 @@ describe.each(['grpc', 'websocket'] as const)('device over %s against the real r
     expect(lines.some((l) => l.startsWith(`  Fingerprint: ${payload.action_hash.slice(0, 4)}`))).toBe(true);
 
     // The relay recorded this device's delivery ack (relay.store is the relay's test view).
-    await expect.poll(() => relay.store.decisions.getDelivery(app.appId, payload.decision_id, d.deviceId!)?.ackedAt, { timeout: 5_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => relay.store.decisions.getDelivery(app.appId, payload.decision_id, d.deviceId!)?.ackedAt, {
+        timeout: 5_000,
+      })
+      .toBeGreaterThan(0);
     const result = await d.decide(decision.decisionId, 'approve');
     expect(result).toEqual({ decisionId: payload.decision_id, outcome: 'approve', requested: 'approve' });
-    const outcome = await agent.waitForDecisionOutcome({ decisionId: payload.decision_id, identity: IDENTITY, maxWaitMs: 5_000 });
+    const outcome = await agent.waitForDecisionOutcome({
+      decisionId: payload.decision_id,
+      identity: IDENTITY,
+      maxWaitMs: 5_000,
+    });
     expect(outcome.outcome).toBe('approved');
   });
 
@@ -146,7 +167,10 @@ describe('browser entry (WebCrypto AES-GCM, WebSocket constructor injected as a 
     await send(agent, payload);
     expect((await got).payload).toEqual(payload);
     await expect(d.decide(payload.decision_id, 'reject')).resolves.toMatchObject({ outcome: 'reject' });
-    expect((await agent.waitForDecisionOutcome({ decisionId: payload.decision_id, identity: IDENTITY, maxWaitMs: 5_000 })).outcome).toBe('rejected');
+    expect(
+      (await agent.waitForDecisionOutcome({ decisionId: payload.decision_id, identity: IDENTITY, maxWaitMs: 5_000 }))
+        .outcome,
+    ).toBe('rejected');
   });
 });
 
@@ -172,7 +196,11 @@ describe('several devices of one identity (gRPC + WebSocket)', () => {
     expect(b.pendingDecisions()).toHaveLength(0);
     const late: DecideResult = await b.decide(db.decisionId, 'approve');
     expect(late).toEqual({ decisionId: payload.decision_id, outcome: 'reject', requested: 'approve' });
-    const outcome = await agent.waitForDecisionOutcome({ decisionId: payload.decision_id, identity: IDENTITY, maxWaitMs: 5_000 });
+    const outcome = await agent.waitForDecisionOutcome({
+      decisionId: payload.decision_id,
+      identity: IDENTITY,
+      maxWaitMs: 5_000,
+    });
     expect(outcome.outcome).toBe('rejected');
   });
 });
@@ -190,7 +218,11 @@ describe('autoDecide', () => {
     const routed = next<{ decisionId: string }>(b, 'routed');
     const payload = approvalPayload(randomUUID());
     await send(agent, payload);
-    const outcome = await agent.waitForDecisionOutcome({ decisionId: payload.decision_id, identity: IDENTITY, maxWaitMs: 5_000 });
+    const outcome = await agent.waitForDecisionOutcome({
+      decisionId: payload.decision_id,
+      identity: IDENTITY,
+      maxWaitMs: 5_000,
+    });
     expect(outcome.outcome).toBe('rejected');
     expect((await routed).decisionId).toBe(payload.decision_id);
     expect(decidedByA).toEqual(['reject']);
@@ -212,7 +244,10 @@ describe('expiry against the real relay clock', () => {
     clock += 61_000;
     expect(relay.sweepExpired()).toBe(1);
     expect((await routed).decisionId).toBe(payload.decision_id);
-    await expect(d.decide(payload.decision_id, 'approve')).rejects.toMatchObject({ relayCode: 'INVALID_REQUEST', message: expect.stringMatching(/expired/) });
+    await expect(d.decide(payload.decision_id, 'approve')).rejects.toMatchObject({
+      relayCode: 'INVALID_REQUEST',
+      message: expect.stringMatching(/expired/),
+    });
   });
 });
 
@@ -225,7 +260,12 @@ describe('reconnect and key management against the real relay', () => {
     const app = first.createApp({ name: 'restart' });
     const keyStore: KeyStore = createMemoryKeyStore();
     // A slow first reconnect step leaves time to queue a decision while the device is away.
-    const d = await device(first, { appId: app.appId, signingSecret: app.signingSecret, keyStore, reconnect: { initialDelayMs: 3_000 } });
+    const d = await device(first, {
+      appId: app.appId,
+      signingSecret: app.signingSecret,
+      keyStore,
+      reconnect: { initialDelayMs: 3_000 },
+    });
     await d.connect();
     const deviceId = d.deviceId;
     const waiting = new Promise<void>((resolve) => d.on('state', (s) => s.state === 'waiting' && resolve()));

@@ -90,26 +90,41 @@ describe('renderDecision', () => {
   });
 
   it('marks an expired decision and an unreadable time', () => {
-    const lines = renderDecision({ ...v1, expires_at: '2026-05-01T09:58:00Z', requested_at: 'yesterday' }, { now: NOW });
+    const lines = renderDecision(
+      { ...v1, expires_at: '2026-05-01T09:58:00Z', requested_at: 'yesterday' },
+      { now: NOW },
+    );
     expect(lines).toContain('  Expires:     2026-05-01T09:58:00.000Z (EXPIRED 2m 0s ago)');
     expect(lines).toContain('  Requested:   "yesterday" (unreadable time)');
   });
 
   it('recomputes the action_hash and warns loudly when it does not cover what is shown', () => {
-    const swapped = renderDecision({ ...v1, args: { ...v1.args, to: '0x1111111111111111111111111111111111111111' } }, { now: NOW });
+    const swapped = renderDecision(
+      { ...v1, args: { ...v1.args, to: '0x1111111111111111111111111111111111111111' } },
+      { now: NOW },
+    );
     expect(swapped).toContain(`  Fingerprint: ${FP}`);
     expect(swapped).toContain('  ! action_hash does NOT match the tool and arguments shown: do not approve');
-    expect(renderDecision({ ...v1, tool: 'other' }, { now: NOW })).toContain('  ! action_hash does NOT match the tool and arguments shown: do not approve');
+    expect(renderDecision({ ...v1, tool: 'other' }, { now: NOW })).toContain(
+      '  ! action_hash does NOT match the tool and arguments shown: do not approve',
+    );
   });
 
   it('warns when the arguments are not bound by an action_hash, or the hash is malformed', () => {
     const { action_hash: _h, ...noHash } = v1;
-    expect(renderDecision(noHash, { now: NOW })).toContain('  ! no action_hash: the arguments are not bound to this request');
-    expect(renderDecision({ ...v1, action_hash: 'zz' }, { now: NOW })).toContain('  Fingerprint: "zz" (not a SHA-256 hash)');
+    expect(renderDecision(noHash, { now: NOW })).toContain(
+      '  ! no action_hash: the arguments are not bound to this request',
+    );
+    expect(renderDecision({ ...v1, action_hash: 'zz' }, { now: NOW })).toContain(
+      '  Fingerprint: "zz" (not a SHA-256 hash)',
+    );
   });
 
   it('renders an official-SDK style payload generically, showing every field', () => {
-    const lines = renderDecision({ title: 'Pay?', body: 'b', data: { x: 1 }, kind: 'other' }, { decisionId: 'relay-id', now: NOW });
+    const lines = renderDecision(
+      { title: 'Pay?', body: 'b', data: { x: 1 }, kind: 'other' },
+      { decisionId: 'relay-id', now: NOW },
+    );
     expect(lines).toEqual([
       'Decision request "relay-id"',
       '  Agent says (unverified):',
@@ -122,7 +137,10 @@ describe('renderDecision', () => {
       '                               "kind": "other"',
       '                             }',
     ]);
-    expect(renderDecision('just text', { now: NOW })).toEqual(['Decision request (unrecognised format)', '  Payload (unverified): "just text"']);
+    expect(renderDecision('just text', { now: NOW })).toEqual([
+      'Decision request (unrecognised format)',
+      '  Payload (unverified): "just text"',
+    ]);
   });
 
   it('shows big integers exactly', () => {
@@ -140,9 +158,24 @@ describe('actionFingerprint', () => {
 });
 
 describe('renderValue properties', () => {
-  const text = fc.string({ unit: fc.oneof(fc.constantFrom('\u202e', '\n', '\\', '"', '\u{e0041}', '\u200b', '\u001b'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 12 });
+  const text = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('\u202e', '\n', '\\', '"', '\u{e0041}', '\u200b', '\u001b'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 12,
+  });
   const json = fc.letrec((tie) => ({
-    value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), text, tie('array'), tie('object')),
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      text,
+      tie('array'),
+      tie('object'),
+    ),
     array: fc.array(tie('value'), { maxLength: 4 }),
     object: fc.dictionary(text, tie('value'), { maxKeys: 4 }),
   })).value;

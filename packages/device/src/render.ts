@@ -86,7 +86,8 @@ export function actionFingerprint(actionHash: unknown): string | undefined {
 
 function parseTime(v: unknown): Date | undefined {
   let ms: number | undefined;
-  if (typeof v === 'number' && Number.isFinite(v)) ms = v < 1e12 ? v * 1000 : v; // seconds or ms
+  if (typeof v === 'number' && Number.isFinite(v))
+    ms = v < 1e12 ? v * 1000 : v; // seconds or ms
   else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) ms = Date.parse(v);
   if (ms === undefined || Number.isNaN(ms)) return undefined;
   const d = new Date(ms);
@@ -150,7 +151,9 @@ export function renderDecision(payload: unknown, options: RenderOptions = {}): s
     const fp = actionFingerprint(p.action_hash);
     const check = fp && isV1 ? checkActionHash(p) : 'unverifiable';
     const note = check === 'match' ? ' (matches the tool and arguments shown)' : '';
-    lines.push(fp ? `  Fingerprint: ${fp}${note}` : `  Fingerprint: ${renderValue(p.action_hash)[0]} (not a SHA-256 hash)`);
+    lines.push(
+      fp ? `  Fingerprint: ${fp}${note}` : `  Fingerprint: ${renderValue(p.action_hash)[0]} (not a SHA-256 hash)`,
+    );
     if (check === 'mismatch') warn('action_hash does NOT match the tool and arguments shown: do not approve');
     shown.add('action_hash');
   } else if (hasTool) warn('no action_hash: the arguments are not bound to this request');
@@ -161,7 +164,8 @@ export function renderDecision(payload: unknown, options: RenderOptions = {}): s
   if (isRecord(p.agent) && typeof p.agent.name === 'string') {
     const host = typeof p.agent.host === 'string' ? ` on ${quoteText(p.agent.host)}` : '';
     lines.push(`  Agent:       ${quoteText(p.agent.name)}${host} (as reported by the agent)`);
-    if (Object.keys(p.agent).some((k) => k !== 'name' && k !== 'host')) lines.push(...field('  Agent info:  ', p.agent));
+    if (Object.keys(p.agent).some((k) => k !== 'name' && k !== 'host'))
+      lines.push(...field('  Agent info:  ', p.agent));
     shown.add('agent');
   }
 

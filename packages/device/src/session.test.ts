@@ -41,15 +41,32 @@ describe('Session framing and matching', () => {
     expect(a.nonce).not.toEqual(b.nonce);
     expect(a).not.toHaveProperty('sessionId');
     session.setIds({ deviceId: 'dev', sessionId: 'ses' });
-    expect(session.frame({ kind: 'subscribeDecisions', subscribe: true })).toMatchObject({ deviceId: 'dev', sessionId: 'ses' });
+    expect(session.frame({ kind: 'subscribeDecisions', subscribe: true })).toMatchObject({
+      deviceId: 'dev',
+      sessionId: 'ses',
+    });
   });
 
   it('resolves a request with the response carrying its request id, whatever the order', async () => {
     const { conn, session } = make();
     const p1 = session.request({ kind: 'decisionAck', decisionId: 'd1', receivedAt: 1 });
     const p2 = session.request({ kind: 'decisionAck', decisionId: 'd2', receivedAt: 1 });
-    expect(session.handle({ requestId: conn.sent[1]!.requestId, status: 'OK', timestamp: 0, payload: { kind: 'decisionAck', decisionId: 'd2' } })).toBeUndefined();
-    expect(session.handle({ requestId: conn.sent[0]!.requestId, status: 'OK', timestamp: 0, payload: { kind: 'decisionAck', decisionId: 'd1' } })).toBeUndefined();
+    expect(
+      session.handle({
+        requestId: conn.sent[1]!.requestId,
+        status: 'OK',
+        timestamp: 0,
+        payload: { kind: 'decisionAck', decisionId: 'd2' },
+      }),
+    ).toBeUndefined();
+    expect(
+      session.handle({
+        requestId: conn.sent[0]!.requestId,
+        status: 'OK',
+        timestamp: 0,
+        payload: { kind: 'decisionAck', decisionId: 'd1' },
+      }),
+    ).toBeUndefined();
     await expect(p1).resolves.toEqual({ kind: 'decisionAck', decisionId: 'd1' });
     await expect(p2).resolves.toEqual({ kind: 'decisionAck', decisionId: 'd2' });
     expect(session.pendingCount).toBe(0);
@@ -58,7 +75,10 @@ describe('Session framing and matching', () => {
   it('times out a request the relay never answers, and leaves no timer', async () => {
     const { session } = make();
     const p = session.request({ kind: 'subscribeDecisions', subscribe: true });
-    const seen = expect(p).rejects.toMatchObject({ code: 'RELAY_UNAVAILABLE', message: expect.stringMatching(/within 5000 ms/) });
+    const seen = expect(p).rejects.toMatchObject({
+      code: 'RELAY_UNAVAILABLE',
+      message: expect.stringMatching(/within 5000 ms/),
+    });
     await vi.advanceTimersByTimeAsync(4_999);
     expect(session.pendingCount).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -69,10 +89,27 @@ describe('Session framing and matching', () => {
 
   it('rejects with the relay error, or a PROTOCOL error for a wrong answer kind', async () => {
     const { conn, session } = make();
-    const p1 = session.request({ kind: 'registerDevice', keys: { publicKey: new Uint8Array(32), pqPublicKey: new Uint8Array(1184) }, signature: new Uint8Array(32), deviceType: 'desktop', identityType: 'email', identityId: 'a@b.co' });
+    const p1 = session.request({
+      kind: 'registerDevice',
+      keys: { publicKey: new Uint8Array(32), pqPublicKey: new Uint8Array(1184) },
+      signature: new Uint8Array(32),
+      deviceType: 'desktop',
+      identityType: 'email',
+      identityId: 'a@b.co',
+    });
     const p2 = session.request({ kind: 'subscribeDecisions', subscribe: true });
-    session.handle({ requestId: conn.sent[0]!.requestId, status: 'ERROR', timestamp: 0, payload: { kind: 'error', code: 'INVALID_SIGNATURE', message: 'no', retryable: false } });
-    session.handle({ requestId: conn.sent[1]!.requestId, status: 'OK', timestamp: 0, payload: { kind: 'decisionAck', decisionId: 'x' } });
+    session.handle({
+      requestId: conn.sent[0]!.requestId,
+      status: 'ERROR',
+      timestamp: 0,
+      payload: { kind: 'error', code: 'INVALID_SIGNATURE', message: 'no', retryable: false },
+    });
+    session.handle({
+      requestId: conn.sent[1]!.requestId,
+      status: 'OK',
+      timestamp: 0,
+      payload: { kind: 'decisionAck', decisionId: 'x' },
+    });
     const e1 = await p1.catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(DeviceRelayError);
     expect(e1).toMatchObject({ code: 'UNAUTHENTICATED', relayCode: 'INVALID_SIGNATURE' });
@@ -82,9 +119,20 @@ describe('Session framing and matching', () => {
 
   it('returns unsolicited and unmatched responses to the owner', () => {
     const { session } = make();
-    const event = { requestId: 'x', messageId: 'm', status: 'OK' as const, timestamp: 0, payload: { kind: 'decisionRouted' as const, decisionId: 'd' } };
+    const event = {
+      requestId: 'x',
+      messageId: 'm',
+      status: 'OK' as const,
+      timestamp: 0,
+      payload: { kind: 'decisionRouted' as const, decisionId: 'd' },
+    };
     expect(session.handle(event)).toBe(event);
-    const stray = { requestId: 'nobody', status: 'ERROR' as const, timestamp: 0, payload: { kind: 'error' as const, code: 'INTERNAL_ERROR' as const, message: '', retryable: true } };
+    const stray = {
+      requestId: 'nobody',
+      status: 'ERROR' as const,
+      timestamp: 0,
+      payload: { kind: 'error' as const, code: 'INTERNAL_ERROR' as const, message: '', retryable: true },
+    };
     expect(session.handle(stray)).toBe(stray);
   });
 
@@ -93,7 +141,9 @@ describe('Session framing and matching', () => {
     const p = session.request({ kind: 'subscribeDecisions', subscribe: true });
     session.close(new NoxyError('CLOSED', 'bye'));
     await expect(p).rejects.toMatchObject({ code: 'CLOSED' });
-    await expect(session.request({ kind: 'subscribeDecisions', subscribe: true })).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(session.request({ kind: 'subscribeDecisions', subscribe: true })).rejects.toMatchObject({
+      code: 'CLOSED',
+    });
     expect(conn.closed).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });

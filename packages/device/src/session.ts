@@ -8,7 +8,14 @@
 import { NoxyError, type NoxyErrorCode } from '@noxy-approval/core/envelope';
 import { randomBytes, randomUuid } from './bytes.js';
 import type { TransportConnection } from './transport.js';
-import type { DeviceErrorCode, RequestPayload, ResponseFor, ResponsePayload, WireRequest, WireResponse } from './wire.js';
+import type {
+  DeviceErrorCode,
+  RequestPayload,
+  ResponseFor,
+  ResponsePayload,
+  WireRequest,
+  WireResponse,
+} from './wire.js';
 
 /** A request the relay answered with an `ErrorResponse`. */
 export class DeviceRelayError extends NoxyError {
@@ -16,9 +23,13 @@ export class DeviceRelayError extends NoxyError {
   readonly relayCode: DeviceErrorCode;
 
   constructor(relayCode: DeviceErrorCode, message: string, retryable: boolean) {
-    super(RELAY_TO_NOXY[relayCode as keyof typeof RELAY_TO_NOXY] ?? 'RELAY_ERROR', `relay refused the request: ${relayCode}${message ? ` (${message})` : ''}`, {
-      retryable,
-    });
+    super(
+      RELAY_TO_NOXY[relayCode as keyof typeof RELAY_TO_NOXY] ?? 'RELAY_ERROR',
+      `relay refused the request: ${relayCode}${message ? ` (${message})` : ''}`,
+      {
+        retryable,
+      },
+    );
     this.name = 'DeviceRelayError';
     this.relayCode = relayCode;
   }
@@ -116,7 +127,13 @@ export class Session {
     return new Promise<ResponseFor<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(request.requestId);
-        reject(new NoxyError('RELAY_UNAVAILABLE', `the relay did not answer ${payload.kind} within ${this.#options.requestTimeoutMs} ms`, { retryable: true }));
+        reject(
+          new NoxyError(
+            'RELAY_UNAVAILABLE',
+            `the relay did not answer ${payload.kind} within ${this.#options.requestTimeoutMs} ms`,
+            { retryable: true },
+          ),
+        );
       }, this.#options.requestTimeoutMs);
       this.#pending.set(request.requestId, {
         kind: payload.kind,
@@ -147,10 +164,13 @@ export class Session {
     this.#pending.delete(response.requestId);
     clearTimeout(pending.timer);
     const payload = response.payload;
-    if (payload?.kind === 'error') pending.reject(new DeviceRelayError(payload.code, payload.message, payload.retryable));
+    if (payload?.kind === 'error')
+      pending.reject(new DeviceRelayError(payload.code, payload.message, payload.retryable));
     else if (payload?.kind === pending.kind) pending.resolve(payload);
     else {
-      pending.reject(new NoxyError('PROTOCOL', `the relay answered ${pending.kind} with ${payload?.kind ?? 'an empty response'}`));
+      pending.reject(
+        new NoxyError('PROTOCOL', `the relay answered ${pending.kind} with ${payload?.kind ?? 'an empty response'}`),
+      );
     }
     return undefined;
   }

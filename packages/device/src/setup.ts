@@ -9,7 +9,14 @@ import { NoxyError, loadKemBackend, type Aead, type KemBackend, type KemChoice }
 import type { BackoffOptions } from './backoff.js';
 import { NoxyDevice } from './device.js';
 import { generateDeviceKeys } from './keys.js';
-import { createMemoryKeyStore, decodeStoredDevice, encodeStoredDevice, type KeyStore, type StoredDevice, type StoreKey } from './key-store.js';
+import {
+  createMemoryKeyStore,
+  decodeStoredDevice,
+  encodeStoredDevice,
+  type KeyStore,
+  type StoredDevice,
+  type StoreKey,
+} from './key-store.js';
 import { bytesEqual } from './bytes.js';
 import { registrationSignature } from './registration.js';
 import type { Transport } from './transport.js';
@@ -55,15 +62,18 @@ function invalid(field: string, expected: string): NoxyError {
 /** Checks the options shared by the factories. @throws NoxyError `INVALID_ARGUMENT` */
 export function checkBaseOptions(o: DeviceBaseOptions, defaultDeviceType: string): { deviceType: string } {
   if (typeof o !== 'object' || o === null) throw invalid('options', 'an object');
-  if (typeof o.appId !== 'string' || !APP_ID.test(o.appId)) throw invalid('appId', 'a non-empty app id of printable ASCII without spaces');
+  if (typeof o.appId !== 'string' || !APP_ID.test(o.appId))
+    throw invalid('appId', 'a non-empty app id of printable ASCII without spaces');
   if (typeof o.relayUrl !== 'string' || o.relayUrl.length === 0) throw invalid('relayUrl', 'a URL string');
   for (const field of ['signingSecret', 'pairingCode'] as const) {
     const v = o[field];
     if (v !== undefined && (typeof v !== 'string' || v.trim().length === 0)) throw invalid(field, 'a non-empty string');
   }
-  if (o.signingSecret !== undefined && o.pairingCode !== undefined) throw invalid('pairingCode', 'to be omitted when signingSecret is given');
+  if (o.signingSecret !== undefined && o.pairingCode !== undefined)
+    throw invalid('pairingCode', 'to be omitted when signingSecret is given');
   const deviceType = o.deviceType ?? defaultDeviceType;
-  if (typeof deviceType !== 'string' || !DEVICE_TYPE.test(deviceType)) throw invalid('deviceType', 'a short lower-case word such as desktop or browser');
+  if (typeof deviceType !== 'string' || !DEVICE_TYPE.test(deviceType))
+    throw invalid('deviceType', 'a short lower-case word such as desktop or browser');
   if (o.requestTimeoutMs !== undefined && !(Number.isFinite(o.requestTimeoutMs) && o.requestTimeoutMs > 0)) {
     throw invalid('requestTimeoutMs', 'a positive number of milliseconds');
   }
@@ -88,7 +98,9 @@ export async function loadOrCreateRecord(
   const stored = doc === undefined ? undefined : decodeStoredDevice(doc, key);
   // A stored signature covers the stored device type; without a key to re-sign, keep that type.
   const type = stored && hmacKey === undefined ? stored.deviceType : deviceType;
-  const record: StoredDevice = stored ? { ...stored, deviceType: type } : { ...key, deviceType: type, keys: generateDeviceKeys(kem), createdAt: now };
+  const record: StoredDevice = stored
+    ? { ...stored, deviceType: type }
+    : { ...key, deviceType: type, keys: generateDeviceKeys(kem), createdAt: now };
   if (hmacKey !== undefined) {
     record.registrationSignature = registrationSignature(hmacKey, {
       appId: key.appId,
@@ -102,7 +114,11 @@ export async function loadOrCreateRecord(
   const changed =
     !stored ||
     stored.deviceType !== record.deviceType ||
-    !(stored.registrationSignature && record.registrationSignature && bytesEqual(stored.registrationSignature, record.registrationSignature));
+    !(
+      stored.registrationSignature &&
+      record.registrationSignature &&
+      bytesEqual(stored.registrationSignature, record.registrationSignature)
+    );
   if (changed && (record.registrationSignature || !stored)) await store.write(key, encodeStoredDevice(record));
   return record;
 }

@@ -32,17 +32,31 @@ export function grpcTarget(relayUrl: string): GrpcTarget {
   try {
     url = new URL(relayUrl);
   } catch {
-    throw new NoxyError('INVALID_ARGUMENT', '"relayUrl" expected an https:// URL (or http:// for localhost)', { field: 'relayUrl' });
+    throw new NoxyError('INVALID_ARGUMENT', '"relayUrl" expected an https:// URL (or http:// for localhost)', {
+      field: 'relayUrl',
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new NoxyError('INVALID_ARGUMENT', `"relayUrl" expected https:// (or http:// for localhost), got ${url.protocol}`, { field: 'relayUrl' });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      `"relayUrl" expected https:// (or http:// for localhost), got ${url.protocol}`,
+      { field: 'relayUrl' },
+    );
   }
   const tls = url.protocol === 'https:';
   if (!tls && !isLoopbackHost(url.hostname)) {
-    throw new NoxyError('INVALID_ARGUMENT', '"relayUrl" must use https://; plaintext http:// is only allowed for localhost', { field: 'relayUrl' });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      '"relayUrl" must use https://; plaintext http:// is only allowed for localhost',
+      { field: 'relayUrl' },
+    );
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.username || url.password) {
-    throw new NoxyError('INVALID_ARGUMENT', '"relayUrl" for gRPC must be scheme://host[:port] without path, query or credentials', { field: 'relayUrl' });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      '"relayUrl" for gRPC must be scheme://host[:port] without path, query or credentials',
+      { field: 'relayUrl' },
+    );
   }
   return { address: `${url.hostname}:${url.port || (tls ? '443' : '80')}`, tls };
 }
@@ -74,7 +88,10 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       call = client.handleMessage();
     } catch (cause) {
       client.close();
-      throw new NoxyError('RELAY_UNAVAILABLE', 'could not open the gRPC stream to the relay', { cause, retryable: true });
+      throw new NoxyError('RELAY_UNAVAILABLE', 'could not open the gRPC stream to the relay', {
+        cause,
+        retryable: true,
+      });
     }
     let open = true;
     const finish = (error?: Error) => {
@@ -89,18 +106,29 @@ export function createGrpcTransport(options: GrpcTransportOptions): Transport {
       try {
         response = fromProtoResponse(message);
       } catch (error) {
-        handlers.onFrameError(NoxyError.isInstance(error) ? error : new NoxyError('PROTOCOL', 'undecodable gRPC message', { cause: error }));
+        handlers.onFrameError(
+          NoxyError.isInstance(error) ? error : new NoxyError('PROTOCOL', 'undecodable gRPC message', { cause: error }),
+        );
         return;
       }
       handlers.onResponse(response);
     });
     call.on('error', (error: Error & { code?: number; details?: string }) => {
-      finish(new NoxyError('RELAY_UNAVAILABLE', `gRPC stream to the relay failed: ${error.details ?? error.message}`, { cause: error, grpcCode: error.code, retryable: true }));
+      finish(
+        new NoxyError('RELAY_UNAVAILABLE', `gRPC stream to the relay failed: ${error.details ?? error.message}`, {
+          cause: error,
+          grpcCode: error.code,
+          retryable: true,
+        }),
+      );
     });
-    call.on('end', () => finish(new NoxyError('RELAY_UNAVAILABLE', 'the relay ended the gRPC stream', { retryable: true })));
+    call.on('end', () =>
+      finish(new NoxyError('RELAY_UNAVAILABLE', 'the relay ended the gRPC stream', { retryable: true })),
+    );
     return {
       send(request) {
-        if (!open) throw new NoxyError('RELAY_UNAVAILABLE', 'the gRPC stream to the relay is closed', { retryable: true });
+        if (!open)
+          throw new NoxyError('RELAY_UNAVAILABLE', 'the gRPC stream to the relay is closed', { retryable: true });
         call.write(toProtoRequest(request));
       },
       close() {

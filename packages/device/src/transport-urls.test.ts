@@ -9,8 +9,17 @@ describe('relay URL policy: TLS everywhere, plaintext only on loopback', () => {
     expect(grpcTarget('http://127.0.0.1:7070')).toEqual({ address: '127.0.0.1:7070', tls: false });
     expect(grpcTarget('http://localhost')).toEqual({ address: 'localhost:80', tls: false });
     expect(grpcTarget('http://[::1]:7070')).toEqual({ address: '[::1]:7070', tls: false });
-    for (const bad of ['http://192.168.1.5:7070', 'http://relay.example', 'ws://127.0.0.1:1', 'relay.example:443', 'https://u:p@relay.example', 'https://relay.example/path']) {
-      expect(() => grpcTarget(bad), bad).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'relayUrl' }));
+    for (const bad of [
+      'http://192.168.1.5:7070',
+      'http://relay.example',
+      'ws://127.0.0.1:1',
+      'relay.example:443',
+      'https://u:p@relay.example',
+      'https://relay.example/path',
+    ]) {
+      expect(() => grpcTarget(bad), bad).toThrowError(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'relayUrl' }),
+      );
     }
   });
 
@@ -20,7 +29,9 @@ describe('relay URL policy: TLS everywhere, plaintext only on loopback', () => {
     expect(webSocketUrl('http://127.0.0.1:7071')).toBe('ws://127.0.0.1:7071/');
     expect(webSocketUrl('ws://localhost:7071/')).toBe('ws://localhost:7071/');
     for (const bad of ['http://10.0.0.2:7071', 'ws://relay.example', 'ftp://127.0.0.1', 'nope']) {
-      expect(() => webSocketUrl(bad), bad).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'relayUrl' }));
+      expect(() => webSocketUrl(bad), bad).toThrowError(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'relayUrl' }),
+      );
     }
   });
 });

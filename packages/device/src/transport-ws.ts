@@ -40,11 +40,17 @@ export function webSocketUrl(relayUrl: string): string {
   if (url.protocol === 'https:' || url.protocol === 'wss:') url.protocol = 'wss:';
   else if (url.protocol === 'http:' || url.protocol === 'ws:') {
     if (!isLoopbackHost(url.hostname)) {
-      throw new NoxyError('INVALID_ARGUMENT', '"relayUrl" must use https:// (or wss://); plaintext is only allowed for localhost', { field: 'relayUrl' });
+      throw new NoxyError(
+        'INVALID_ARGUMENT',
+        '"relayUrl" must use https:// (or wss://); plaintext is only allowed for localhost',
+        { field: 'relayUrl' },
+      );
     }
     url.protocol = 'ws:';
   } else {
-    throw new NoxyError('INVALID_ARGUMENT', `"relayUrl" expected an http(s):// or ws(s):// URL, got ${url.protocol}`, { field: 'relayUrl' });
+    throw new NoxyError('INVALID_ARGUMENT', `"relayUrl" expected an http(s):// or ws(s):// URL, got ${url.protocol}`, {
+      field: 'relayUrl',
+    });
   }
   return url.toString();
 }
@@ -86,9 +92,13 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
   const url = webSocketUrl(options.relayUrl);
   const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!Ctor) {
-    throw new NoxyError('INVALID_ARGUMENT', '"WebSocket" expected a WebSocket constructor (none is global here; in Node use the package entry, which passes `ws`)', {
-      field: 'WebSocket',
-    });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      '"WebSocket" expected a WebSocket constructor (none is global here; in Node use the package entry, which passes `ws`)',
+      {
+        field: 'WebSocket',
+      },
+    );
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   return (handlers) =>
@@ -96,7 +106,15 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
       const socket = new Ctor(url);
       socket.binaryType = 'arraybuffer'; // never Blob, which could only be read asynchronously
       let state: 'opening' | 'open' | 'closed' = 'opening';
-      const timer = setTimeout(() => fail(new NoxyError('RELAY_UNAVAILABLE', `WebSocket to the relay did not open within ${connectTimeoutMs} ms`, { retryable: true })), connectTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          fail(
+            new NoxyError('RELAY_UNAVAILABLE', `WebSocket to the relay did not open within ${connectTimeoutMs} ms`, {
+              retryable: true,
+            }),
+          ),
+        connectTimeoutMs,
+      );
       const detach = () => {
         socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
       };
@@ -119,7 +137,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
         state = 'open';
         resolve({
           send(request) {
-            if (state !== 'open' || socket.readyState !== OPEN) throw new NoxyError('RELAY_UNAVAILABLE', 'the WebSocket to the relay is closed', { retryable: true });
+            if (state !== 'open' || socket.readyState !== OPEN)
+              throw new NoxyError('RELAY_UNAVAILABLE', 'the WebSocket to the relay is closed', { retryable: true });
             socket.send(encodeWsRequest(request));
           },
           close() {
@@ -136,12 +155,22 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
         try {
           response = decodeWsResponse(frameText(ev.data));
         } catch (error) {
-          handlers.onFrameError(NoxyError.isInstance(error) ? error : new NoxyError('PROTOCOL', 'undecodable WebSocket frame', { cause: error }));
+          handlers.onFrameError(
+            NoxyError.isInstance(error)
+              ? error
+              : new NoxyError('PROTOCOL', 'undecodable WebSocket frame', { cause: error }),
+          );
           return;
         }
         handlers.onResponse(response);
       };
-      socket.onerror = () => fail(new NoxyError('RELAY_UNAVAILABLE', 'WebSocket error talking to the relay', { retryable: true }));
-      socket.onclose = (ev) => fail(new NoxyError('RELAY_UNAVAILABLE', `the relay closed the WebSocket (code ${ev.code ?? 'unknown'})`, { retryable: true }));
+      socket.onerror = () =>
+        fail(new NoxyError('RELAY_UNAVAILABLE', 'WebSocket error talking to the relay', { retryable: true }));
+      socket.onclose = (ev) =>
+        fail(
+          new NoxyError('RELAY_UNAVAILABLE', `the relay closed the WebSocket (code ${ev.code ?? 'unknown'})`, {
+            retryable: true,
+          }),
+        );
     });
 }

@@ -40,7 +40,16 @@ describe('WebSocket JSON requests (protocol.md §5.4, untagged payloads)', () =>
   it('writes each payload in the shape the relay recognises', () => {
     const devicePubkeys = { publicKey: toBase64(pk), pqPublicKey: toBase64(pq) };
     expect(ws({ kind: 'authenticate', keys }).payload).toEqual({ devicePubkeys });
-    expect(ws({ kind: 'registerDevice', keys, signature: sig, deviceType: 'desktop', identityType: 'email', identityId: 'a@b.co' }).payload).toEqual({
+    expect(
+      ws({
+        kind: 'registerDevice',
+        keys,
+        signature: sig,
+        deviceType: 'desktop',
+        identityType: 'email',
+        identityId: 'a@b.co',
+      }).payload,
+    ).toEqual({
       devicePubkeys,
       identityType: 'email',
       identityId: 'a@b.co',
@@ -48,14 +57,36 @@ describe('WebSocket JSON requests (protocol.md §5.4, untagged payloads)', () =>
       type: 'desktop',
     });
     const wallet = '0x000000000000000000000000000000000000dEaD';
-    expect(ws({ kind: 'registerDevice', keys, signature: sig, deviceType: 'desktop', identityType: 'wallet', identityId: wallet }).payload).toMatchObject({
+    expect(
+      ws({
+        kind: 'registerDevice',
+        keys,
+        signature: sig,
+        deviceType: 'desktop',
+        identityType: 'wallet',
+        identityId: wallet,
+      }).payload,
+    ).toMatchObject({
       identityType: 'wallet',
       walletAddress: wallet,
     });
-    expect(ws({ kind: 'decisionAck', decisionId: 'd1', receivedAt: 5 }).payload).toEqual({ messageId: 'd1', receivedAt: 5 });
-    expect(ws({ kind: 'decisionOutcome', decisionId: 'd1', outcome: 'REJECT', receivedAt: 6 }).payload).toEqual({ decisionId: 'd1', outcome: 'REJECT', receivedAt: 6 });
-    expect(ws({ kind: 'revokeDevice', identityId: 'a@b.co', signature: sig }).payload).toEqual({ walletAddress: 'a@b.co', signature: toBase64(sig) });
-    expect(ws({ kind: 'rotateDeviceKeys', newKeys: keys, signature: sig, identityType: 'phone', identityId: '+15551234567' }).payload).toEqual({
+    expect(ws({ kind: 'decisionAck', decisionId: 'd1', receivedAt: 5 }).payload).toEqual({
+      messageId: 'd1',
+      receivedAt: 5,
+    });
+    expect(ws({ kind: 'decisionOutcome', decisionId: 'd1', outcome: 'REJECT', receivedAt: 6 }).payload).toEqual({
+      decisionId: 'd1',
+      outcome: 'REJECT',
+      receivedAt: 6,
+    });
+    expect(ws({ kind: 'revokeDevice', identityId: 'a@b.co', signature: sig }).payload).toEqual({
+      walletAddress: 'a@b.co',
+      signature: toBase64(sig),
+    });
+    expect(
+      ws({ kind: 'rotateDeviceKeys', newKeys: keys, signature: sig, identityType: 'phone', identityId: '+15551234567' })
+        .payload,
+    ).toEqual({
       newPubkeys: devicePubkeys,
       identityType: 'phone',
       identityId: '+15551234567',
@@ -66,29 +97,51 @@ describe('WebSocket JSON requests (protocol.md §5.4, untagged payloads)', () =>
 
 describe('WebSocket JSON responses (tagged camelCase)', () => {
   it('decodes each payload kind', () => {
-    expect(decodeWsResponse('{"requestId":"r","status":"OK","timestamp":5,"authenticate":{"requiresRegistration":true}}')).toEqual({
+    expect(
+      decodeWsResponse('{"requestId":"r","status":"OK","timestamp":5,"authenticate":{"requiresRegistration":true}}'),
+    ).toEqual({
       requestId: 'r',
       status: 'OK',
       timestamp: 5,
       payload: { kind: 'authenticate', requiresRegistration: true },
     });
-    expect(decodeWsResponse('{"requestId":"r","registerDevice":{"deviceId":"d","registeredAt":7,"sessionId":"s"}}').payload).toEqual({
+    expect(
+      decodeWsResponse('{"requestId":"r","registerDevice":{"deviceId":"d","registeredAt":7,"sessionId":"s"}}').payload,
+    ).toEqual({
       kind: 'registerDevice',
       deviceId: 'd',
       registeredAt: 7,
       sessionId: 's',
     });
-    const ev = decodeWsResponse(`{"requestId":"","messageId":"m1","decisionEvent":{"kyberCt":"${toBase64(new Uint8Array([1, 2]))}","nonce":"AAEC","ciphertext":[4,5]}}`);
+    const ev = decodeWsResponse(
+      `{"requestId":"","messageId":"m1","decisionEvent":{"kyberCt":"${toBase64(new Uint8Array([1, 2]))}","nonce":"AAEC","ciphertext":[4,5]}}`,
+    );
     expect(ev.messageId).toBe('m1');
-    expect(ev.payload).toEqual({ kind: 'decisionEvent', kyberCt: new Uint8Array([1, 2]), nonce: new Uint8Array([0, 1, 2]), ciphertext: new Uint8Array([4, 5]) });
-    expect(decodeWsResponse('{"requestId":"r","status":"ERROR","error":{"code":"INVALID_SIGNATURE","message":"bad","retryable":false}}')).toMatchObject({
+    expect(ev.payload).toEqual({
+      kind: 'decisionEvent',
+      kyberCt: new Uint8Array([1, 2]),
+      nonce: new Uint8Array([0, 1, 2]),
+      ciphertext: new Uint8Array([4, 5]),
+    });
+    expect(
+      decodeWsResponse(
+        '{"requestId":"r","status":"ERROR","error":{"code":"INVALID_SIGNATURE","message":"bad","retryable":false}}',
+      ),
+    ).toMatchObject({
       status: 'ERROR',
       payload: { kind: 'error', code: 'INVALID_SIGNATURE', message: 'bad', retryable: false },
     });
     expect(decodeWsResponse('{"requestId":"r","error":{"code":3}}').payload).toMatchObject({ code: 'REPLAY_DETECTED' });
-    expect(decodeWsResponse('{"requestId":"r","error":{"code":"WHAT"}}').payload).toMatchObject({ code: 'UNKNOWN_WHAT' });
-    expect(decodeWsResponse('{"requestId":"r","decisionOutcome":{"decisionId":"d","outcome":"REJECT"}}').payload).toEqual({ kind: 'decisionOutcome', decisionId: 'd', outcome: 'REJECT' });
-    expect(decodeWsResponse('{"requestId":"r","decisionRouted":{"decisionId":"d"}}').payload).toEqual({ kind: 'decisionRouted', decisionId: 'd' });
+    expect(decodeWsResponse('{"requestId":"r","error":{"code":"WHAT"}}').payload).toMatchObject({
+      code: 'UNKNOWN_WHAT',
+    });
+    expect(
+      decodeWsResponse('{"requestId":"r","decisionOutcome":{"decisionId":"d","outcome":"REJECT"}}').payload,
+    ).toEqual({ kind: 'decisionOutcome', decisionId: 'd', outcome: 'REJECT' });
+    expect(decodeWsResponse('{"requestId":"r","decisionRouted":{"decisionId":"d"}}').payload).toEqual({
+      kind: 'decisionRouted',
+      decisionId: 'd',
+    });
   });
 
   it('refuses malformed frames with a PROTOCOL error', () => {
@@ -110,7 +163,14 @@ describe('gRPC mapping (noxy.device proto)', () => {
   it('maps requests to proto and survives a binary round trip', () => {
     const payloads: RequestPayload[] = [
       { kind: 'authenticate', keys },
-      { kind: 'registerDevice', keys, signature: sig, deviceType: 'desktop', identityType: 'user_id', identityId: 'u-1' },
+      {
+        kind: 'registerDevice',
+        keys,
+        signature: sig,
+        deviceType: 'desktop',
+        identityType: 'user_id',
+        identityId: 'u-1',
+      },
       { kind: 'subscribeDecisions', subscribe: true },
       { kind: 'decisionAck', decisionId: 'd', receivedAt: 1 },
       { kind: 'decisionOutcome', decisionId: 'd', outcome: 'REJECT', receivedAt: 2 },
@@ -131,28 +191,73 @@ describe('gRPC mapping (noxy.device proto)', () => {
 
   it('puts wallets in wallet_address with an empty identity_id (protocol.md §6)', () => {
     const wallet = '0x000000000000000000000000000000000000dEaD';
-    const r = toProtoRequest(req({ kind: 'registerDevice', keys, signature: sig, deviceType: 'desktop', identityType: 'wallet', identityId: wallet }));
-    expect(r.payload).toMatchObject({ $case: 'registerDevice', value: { walletAddress: wallet, identityId: '', identityType: device.IdentityType.IDENTITY_TYPE_WALLET } });
-    const e = toProtoRequest(req({ kind: 'registerDevice', keys, signature: sig, deviceType: 'desktop', identityType: 'email', identityId: 'a@b.co' }));
-    expect(e.payload).toMatchObject({ value: { identityId: 'a@b.co', identityType: device.IdentityType.IDENTITY_TYPE_EMAIL } });
+    const r = toProtoRequest(
+      req({
+        kind: 'registerDevice',
+        keys,
+        signature: sig,
+        deviceType: 'desktop',
+        identityType: 'wallet',
+        identityId: wallet,
+      }),
+    );
+    expect(r.payload).toMatchObject({
+      $case: 'registerDevice',
+      value: { walletAddress: wallet, identityId: '', identityType: device.IdentityType.IDENTITY_TYPE_WALLET },
+    });
+    const e = toProtoRequest(
+      req({
+        kind: 'registerDevice',
+        keys,
+        signature: sig,
+        deviceType: 'desktop',
+        identityType: 'email',
+        identityId: 'a@b.co',
+      }),
+    );
+    expect(e.payload).toMatchObject({
+      value: { identityId: 'a@b.co', identityType: device.IdentityType.IDENTITY_TYPE_EMAIL },
+    });
     expect((e.payload?.value as { walletAddress?: string } | undefined)?.walletAddress).toBeUndefined();
   });
 
   it('maps responses from proto, including error codes by name', () => {
     const base = { requestId: 'r', messageId: 'm', status: device.ResponseStatus.OK, timestamp: 9n };
-    expect(fromProtoResponse({ ...base, payload: { $case: 'decisionEvent', value: { kyberCt: Buffer.from([1]), nonce: Buffer.from([2]), ciphertext: Buffer.from([3]) } } })).toEqual({
+    expect(
+      fromProtoResponse({
+        ...base,
+        payload: {
+          $case: 'decisionEvent',
+          value: { kyberCt: Buffer.from([1]), nonce: Buffer.from([2]), ciphertext: Buffer.from([3]) },
+        },
+      }),
+    ).toEqual({
       requestId: 'r',
       messageId: 'm',
       status: 'OK',
       timestamp: 9,
-      payload: { kind: 'decisionEvent', kyberCt: new Uint8Array([1]), nonce: new Uint8Array([2]), ciphertext: new Uint8Array([3]) },
+      payload: {
+        kind: 'decisionEvent',
+        kyberCt: new Uint8Array([1]),
+        nonce: new Uint8Array([2]),
+        ciphertext: new Uint8Array([3]),
+      },
     });
     expect(
-      fromProtoResponse({ ...base, status: device.ResponseStatus.ERROR, payload: { $case: 'error', value: { code: device.ErrorCode.DEVICE_REVOKED, message: 'x', retryable: false } } })
-        .payload,
+      fromProtoResponse({
+        ...base,
+        status: device.ResponseStatus.ERROR,
+        payload: { $case: 'error', value: { code: device.ErrorCode.DEVICE_REVOKED, message: 'x', retryable: false } },
+      }).payload,
     ).toEqual({ kind: 'error', code: 'DEVICE_REVOKED', message: 'x', retryable: false });
     expect(() =>
-      fromProtoResponse({ ...base, payload: { $case: 'decisionOutcome', value: { decisionId: 'd', outcome: device.DecisionOutcomeValue.UNRECOGNIZED } } }),
+      fromProtoResponse({
+        ...base,
+        payload: {
+          $case: 'decisionOutcome',
+          value: { decisionId: 'd', outcome: device.DecisionOutcomeValue.UNRECOGNIZED },
+        },
+      }),
     ).toThrowError(/unknown decision outcome/);
   });
 });

@@ -7,7 +7,16 @@
  */
 import { NoxyError } from '@noxy-approval/core/envelope';
 import { fromBase64, toBase64 } from './bytes.js';
-import { DEVICE_ERROR_CODES, type DeviceErrorCode, type OutcomeValue, type RequestPayload, type ResponsePayload, type WirePublicKeys, type WireRequest, type WireResponse } from './wire.js';
+import {
+  DEVICE_ERROR_CODES,
+  type DeviceErrorCode,
+  type OutcomeValue,
+  type RequestPayload,
+  type ResponsePayload,
+  type WirePublicKeys,
+  type WireRequest,
+  type WireResponse,
+} from './wire.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,13 +31,22 @@ function payloadJson(p: RequestPayload): Json {
     case 'authenticate':
       return { devicePubkeys: keysJson(p.keys) };
     case 'registerDevice':
-      return { devicePubkeys: keysJson(p.keys), ...identityJson(p.identityType, p.identityId), signature: toBase64(p.signature), type: p.deviceType };
+      return {
+        devicePubkeys: keysJson(p.keys),
+        ...identityJson(p.identityType, p.identityId),
+        signature: toBase64(p.signature),
+        type: p.deviceType,
+      };
     case 'subscribeDecisions':
       return { subscribe: p.subscribe };
     case 'revokeDevice':
       return { walletAddress: p.identityId, signature: toBase64(p.signature) };
     case 'rotateDeviceKeys':
-      return { newPubkeys: keysJson(p.newKeys), ...identityJson(p.identityType, p.identityId), signature: toBase64(p.signature) };
+      return {
+        newPubkeys: keysJson(p.newKeys),
+        ...identityJson(p.identityType, p.identityId),
+        signature: toBase64(p.signature),
+      };
     case 'decisionOutcome':
       return { decisionId: p.decisionId, outcome: p.outcome, receivedAt: p.receivedAt };
     case 'decisionAck':
@@ -87,7 +105,8 @@ function bytes(o: Json, names: string[], field: string): Uint8Array {
   const v = name === undefined ? undefined : o[name];
   if (typeof v === 'string') return fromBase64(v, `${field}.${name}`);
   // The browser SDK also accepts byte arrays; so do we.
-  if (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return Uint8Array.from(v as number[]);
+  if (Array.isArray(v) && v.every((b) => Number.isInteger(b) && b >= 0 && b <= 255))
+    return Uint8Array.from(v as number[]);
   throw protocolError(`"${field}.${names[0]}" is not base64`);
 }
 
@@ -108,7 +127,10 @@ function errorCode(v: unknown): DeviceErrorCode {
 
 const RESPONSE_DECODERS: { [K in ResponsePayload['kind']]: (o: Json) => Extract<ResponsePayload, { kind: K }> } = {
   authenticate: (o) => {
-    const r: ResponsePayload & { kind: 'authenticate' } = { kind: 'authenticate', requiresRegistration: bool(o, 'requiresRegistration', 'authenticate') };
+    const r: ResponsePayload & { kind: 'authenticate' } = {
+      kind: 'authenticate',
+      requiresRegistration: bool(o, 'requiresRegistration', 'authenticate'),
+    };
     const deviceId = str(o, 'deviceId', 'authenticate', true);
     const sessionId = str(o, 'sessionId', 'authenticate', true);
     if (deviceId) r.deviceId = deviceId;
@@ -124,7 +146,11 @@ const RESPONSE_DECODERS: { [K in ResponsePayload['kind']]: (o: Json) => Extract<
   subscribeDecisions: (o) => ({ kind: 'subscribeDecisions', subscribed: bool(o, 'subscribed', 'subscribeDecisions') }),
   revokeDevice: (o) => ({ kind: 'revokeDevice', revokedDeviceId: str(o, 'revokedDeviceId', 'revokeDevice') }),
   rotateDeviceKeys: (o) => ({ kind: 'rotateDeviceKeys', rotatedAt: num(o, 'rotatedAt', 'rotateDeviceKeys') }),
-  decisionOutcome: (o) => ({ kind: 'decisionOutcome', decisionId: str(o, 'decisionId', 'decisionOutcome'), outcome: outcome(o, 'decisionOutcome') }),
+  decisionOutcome: (o) => ({
+    kind: 'decisionOutcome',
+    decisionId: str(o, 'decisionId', 'decisionOutcome'),
+    outcome: outcome(o, 'decisionOutcome'),
+  }),
   decisionEvent: (o) => ({
     kind: 'decisionEvent',
     kyberCt: bytes(o, ['kyberCt', 'kyber_ct'], 'decisionEvent'),
@@ -133,7 +159,12 @@ const RESPONSE_DECODERS: { [K in ResponsePayload['kind']]: (o: Json) => Extract<
   }),
   decisionRouted: (o) => ({ kind: 'decisionRouted', decisionId: str(o, 'decisionId', 'decisionRouted') }),
   decisionAck: (o) => ({ kind: 'decisionAck', decisionId: str(o, 'decisionId', 'decisionAck') }),
-  error: (o) => ({ kind: 'error', code: errorCode(o.code), message: str(o, 'message', 'error'), retryable: bool(o, 'retryable', 'error') }),
+  error: (o) => ({
+    kind: 'error',
+    code: errorCode(o.code),
+    message: str(o, 'message', 'error'),
+    retryable: bool(o, 'retryable', 'error'),
+  }),
 };
 
 const RESPONSE_KINDS = Object.keys(RESPONSE_DECODERS) as ResponsePayload['kind'][];

@@ -20,11 +20,18 @@ const log = (line: string) => process.stderr.write(`noxy-mcp: ${line}\n`);
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { http: { type: 'boolean', default: false }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      http: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: false,
   });
   if (values.help) {
-    log('usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]; env NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS; NOXY_MCP_HTTP_TOKEN (bearer required for a non-loopback --host)');
+    log(
+      'usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]; env NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS; NOXY_MCP_HTTP_TOKEN (bearer required for a non-loopback --host)',
+    );
     return 0;
   }
   const loaded = loadConfig(process.env);
@@ -36,11 +43,21 @@ async function main(): Promise<number> {
   const { config } = loaded;
   // The client connects lazily: the server starts and lists its tools even while the relay
   // is unreachable; relay errors surface per call as tool errors.
-  const client = createNoxyClient({ endpoint: config.endpoint, authToken: config.authToken, decisionTtlSeconds: config.ttlSeconds });
+  const client = createNoxyClient({
+    endpoint: config.endpoint,
+    authToken: config.authToken,
+    decisionTtlSeconds: config.ttlSeconds,
+  });
   // One store for every HTTP session: a host that reconnects can still check its decisions.
   const store = new MemoryApprovalStore();
   const makeServer = () =>
-    createApprovalServer({ client, identity: config.identity, holdMs: config.holdSeconds * 1000, store, agent: { name: 'noxy-mcp' } });
+    createApprovalServer({
+      client,
+      identity: config.identity,
+      holdMs: config.holdSeconds * 1000,
+      store,
+      agent: { name: 'noxy-mcp' },
+    });
 
   let stop: () => Promise<void>;
   if (values.http) {
@@ -52,7 +69,9 @@ async function main(): Promise<number> {
     const host = values.host ?? '127.0.0.1';
     const bearerToken = process.env.NOXY_MCP_HTTP_TOKEN;
     if (!isLoopbackHost(host) && !bearerToken) {
-      log(`refusing to serve on ${host} without NOXY_MCP_HTTP_TOKEN: anyone who could reach it could send approval requests to your devices`);
+      log(
+        `refusing to serve on ${host} without NOXY_MCP_HTTP_TOKEN: anyone who could reach it could send approval requests to your devices`,
+      );
       return 2;
     }
     const endpoint = await serveHttp({ createServer: makeServer, host, port, ...(bearerToken ? { bearerToken } : {}) });

@@ -6,7 +6,16 @@ const good = { NOXY_ENDPOINT: 'http://127.0.0.1:7070', NOXY_AUTH_TOKEN: 'tok_123
 describe('loadConfig', () => {
   it('accepts a complete configuration with defaults', () => {
     const r = loadConfig(good);
-    expect(r).toEqual({ ok: true, config: { endpoint: good.NOXY_ENDPOINT, authToken: 'tok_123', identity: { type: 'email', id: 'alice@example.com' }, ttlSeconds: 600, holdSeconds: 45 } });
+    expect(r).toEqual({
+      ok: true,
+      config: {
+        endpoint: good.NOXY_ENDPOINT,
+        authToken: 'tok_123',
+        identity: { type: 'email', id: 'alice@example.com' },
+        ttlSeconds: 600,
+        holdSeconds: 45,
+      },
+    });
   });
 
   it('reports every problem at once, one message each', () => {
@@ -14,7 +23,13 @@ describe('loadConfig', () => {
     expect(r.ok).toBe(false);
     const problems = r.ok ? [] : r.problems;
     expect(problems).toHaveLength(5);
-    for (const name of ['NOXY_ENDPOINT', 'NOXY_AUTH_TOKEN', 'NOXY_IDENTITY', 'NOXY_DECISION_TTL_SECONDS', 'NOXY_HOLD_SECONDS']) {
+    for (const name of [
+      'NOXY_ENDPOINT',
+      'NOXY_AUTH_TOKEN',
+      'NOXY_IDENTITY',
+      'NOXY_DECISION_TTL_SECONDS',
+      'NOXY_HOLD_SECONDS',
+    ]) {
       expect(problems.filter((p) => p.startsWith(name))).toHaveLength(1);
     }
   });

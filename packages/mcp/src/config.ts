@@ -11,7 +11,16 @@
  * | NOXY_HOLD_SECONDS | how long one tool call waits before answering `pending` (default 45) |
  * @module
  */
-import { assertAuthToken, IDENTITY_TYPES, MAX_TTL_SECONDS, NoxyError, parseEndpoint, parseIdentity, type Identity, type IdentityType } from '@noxy-approval/core';
+import {
+  assertAuthToken,
+  IDENTITY_TYPES,
+  MAX_TTL_SECONDS,
+  NoxyError,
+  parseEndpoint,
+  parseIdentity,
+  type Identity,
+  type IdentityType,
+} from '@noxy-approval/core';
 
 /** Validated configuration. */
 export interface McpConfig {
@@ -25,7 +34,14 @@ export interface McpConfig {
 /** Result of {@link loadConfig}: either a config or the list of problems. */
 export type ConfigResult = { ok: true; config: McpConfig } | { ok: false; problems: string[] };
 
-function intIn(raw: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+function intIn(
+  raw: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -38,7 +54,8 @@ function intIn(raw: string | undefined, name: string, fallback: number, min: num
 /** Accepts `kind:id` to force a kind (e.g. `user_id:+123` for an id that looks like a phone). */
 function identityFrom(raw: string): Identity {
   const m = /^(wallet|email|phone|user_id):(.*)$/s.exec(raw);
-  if (m && IDENTITY_TYPES.includes(m[1] as IdentityType)) return parseIdentity({ type: m[1] as IdentityType, id: m[2]! }, 'NOXY_IDENTITY');
+  if (m && IDENTITY_TYPES.includes(m[1] as IdentityType))
+    return parseIdentity({ type: m[1] as IdentityType, id: m[2]! }, 'NOXY_IDENTITY');
   return parseIdentity(raw, 'NOXY_IDENTITY');
 }
 
@@ -49,7 +66,10 @@ function identityFrom(raw: string): Identity {
 export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
   const problems: string[] = [];
   const endpoint = env.NOXY_ENDPOINT?.trim() ?? '';
-  if (endpoint === '') problems.push('NOXY_ENDPOINT is not set: the relay URL, e.g. https://relay.noxy.network or http://127.0.0.1:7070 for a local relay');
+  if (endpoint === '')
+    problems.push(
+      'NOXY_ENDPOINT is not set: the relay URL, e.g. https://relay.noxy.network or http://127.0.0.1:7070 for a local relay',
+    );
   else {
     try {
       parseEndpoint(endpoint);
@@ -58,7 +78,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     }
   }
   const authToken = env.NOXY_AUTH_TOKEN ?? '';
-  if (authToken === '') problems.push('NOXY_AUTH_TOKEN is not set: the app token of your Noxy app (`noxy-relay app create` prints one for a local relay)');
+  if (authToken === '')
+    problems.push(
+      'NOXY_AUTH_TOKEN is not set: the app token of your Noxy app (`noxy-relay app create` prints one for a local relay)',
+    );
   else {
     try {
       assertAuthToken(authToken);
@@ -68,7 +91,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   const rawIdentity = env.NOXY_IDENTITY ?? '';
   let identity: Identity | undefined;
-  if (rawIdentity === '') problems.push('NOXY_IDENTITY is not set: who approves, e.g. alice@example.com, +15551234567, 0x… or a user id');
+  if (rawIdentity === '')
+    problems.push('NOXY_IDENTITY is not set: who approves, e.g. alice@example.com, +15551234567, 0x… or a user id');
   else {
     try {
       identity = identityFrom(rawIdentity);
@@ -76,7 +100,14 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       problems.push(`NOXY_IDENTITY is invalid: ${NoxyError.isInstance(err) ? err.message : String(err)}`);
     }
   }
-  const ttlSeconds = intIn(env.NOXY_DECISION_TTL_SECONDS, 'NOXY_DECISION_TTL_SECONDS', 600, 1, MAX_TTL_SECONDS, problems);
+  const ttlSeconds = intIn(
+    env.NOXY_DECISION_TTL_SECONDS,
+    'NOXY_DECISION_TTL_SECONDS',
+    600,
+    1,
+    MAX_TTL_SECONDS,
+    problems,
+  );
   const holdSeconds = intIn(env.NOXY_HOLD_SECONDS, 'NOXY_HOLD_SECONDS', 45, 1, 3600, problems);
   if (problems.length > 0 || !identity) return { ok: false, problems };
   return { ok: true, config: { endpoint, authToken, identity, ttlSeconds, holdSeconds } };

@@ -54,14 +54,22 @@ function hostnameOf(value: string | undefined): string | undefined {
 }
 
 function reject(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res
+    .writeHead(status, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
 /** Starts the Streamable HTTP endpoint. */
 export async function serveHttp(options: HttpOptions): Promise<HttpEndpoint> {
   const path = options.path ?? '/mcp';
   const bindHost = options.host ?? '127.0.0.1';
-  const allowed = new Set(['127.0.0.1', 'localhost', '::1', bindHost.replace(/^\[|\]$/g, '').toLowerCase(), ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  const allowed = new Set([
+    '127.0.0.1',
+    'localhost',
+    '::1',
+    bindHost.replace(/^\[|\]$/g, '').toLowerCase(),
+    ...(options.allowedHosts ?? []).map((h) => h.toLowerCase()),
+  ]);
   const token = options.bearerToken ? Buffer.from(`Bearer ${options.bearerToken}`) : undefined;
   const maxSessions = options.maxSessions ?? 100;
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
@@ -73,10 +81,13 @@ export async function serveHttp(options: HttpOptions): Promise<HttpEndpoint> {
     return given.length === token.length && timingSafeEqual(given, token);
   };
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const s of sessions.values()) if (now - s.lastUsed > idleMs) void s.transport.close();
-  }, Math.min(idleMs, 60_000));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const s of sessions.values()) if (now - s.lastUsed > idleMs) void s.transport.close();
+    },
+    Math.min(idleMs, 60_000),
+  );
   sweep.unref();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,6 +5,12 @@
  * Every export is public API.
  * @module
  */
-export { createApprovalServer, SERVER_VERSION, type ApprovalServerOptions, type IdentityContext, type IdentitySource } from './server.js';
+export {
+  createApprovalServer,
+  SERVER_VERSION,
+  type ApprovalServerOptions,
+  type IdentityContext,
+  type IdentitySource,
+} from './server.js';
 export { loadConfig, type ConfigResult, type McpConfig } from './config.js';
 export { serveHttp, type HttpEndpoint, type HttpOptions } from './http.js';

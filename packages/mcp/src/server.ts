@@ -72,13 +72,21 @@ function errorResult(err: unknown): CallToolResult {
   const why = err instanceof Error ? err.message : String(err);
   return {
     isError: true,
-    content: [{ type: 'text', text: `Human approval failed (${code}): ${why}. Nothing was approved: do not perform the action.` }],
+    content: [
+      {
+        type: 'text',
+        text: `Human approval failed (${code}): ${why}. Nothing was approved: do not perform the action.`,
+      },
+    ],
   };
 }
 
 function toolResult(result: ApprovalResult): CallToolResult {
   const output = toApprovalOutput(result);
-  return { content: [{ type: 'text', text: `${output.outcome.toUpperCase()}: ${output.message}` }], structuredContent: { ...output } };
+  return {
+    content: [{ type: 'text', text: `${output.outcome.toUpperCase()}: ${output.message}` }],
+    structuredContent: { ...output },
+  };
 }
 
 /**
@@ -94,7 +102,11 @@ async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Pro
     extra
       .sendNotification({
         method: 'notifications/progress',
-        params: { progressToken: token, progress: ticks, message: `Waiting for the user's answer on their device (${Math.round((ticks * intervalMs) / 1000)} s)` },
+        params: {
+          progressToken: token,
+          progress: ticks,
+          message: `Waiting for the user's answer on their device (${Math.round((ticks * intervalMs) / 1000)} s)`,
+        },
       })
       .catch(() => undefined); // a closed transport must not crash the wait
   }, intervalMs);
@@ -115,9 +127,16 @@ async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Pro
 export function createApprovalServer(options: ApprovalServerOptions): McpServer {
   const holdMs = options.holdMs ?? 45_000;
   const progressIntervalMs = Math.min(options.progressIntervalMs ?? 10_000, 15_000);
-  if (!Number.isFinite(holdMs) || holdMs <= 0) throw new NoxyError('INVALID_ARGUMENT', `"holdMs" expected a positive number of ms, got ${holdMs}`, { field: 'holdMs' });
+  if (!Number.isFinite(holdMs) || holdMs <= 0)
+    throw new NoxyError('INVALID_ARGUMENT', `"holdMs" expected a positive number of ms, got ${holdMs}`, {
+      field: 'holdMs',
+    });
   if (!Number.isFinite(progressIntervalMs) || progressIntervalMs <= 0) {
-    throw new NoxyError('INVALID_ARGUMENT', `"progressIntervalMs" expected a positive number of ms, got ${progressIntervalMs}`, { field: 'progressIntervalMs' });
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      `"progressIntervalMs" expected a positive number of ms, got ${progressIntervalMs}`,
+      { field: 'progressIntervalMs' },
+    );
   }
   const engine = createApprovalEngine({
     client: options.client,
@@ -127,19 +146,25 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const resolveIdentity = async (extra: Extra): Promise<IdentityInput> =>
-    typeof options.identity === 'function' ? options.identity({ sessionId: extra.sessionId, authInfo: extra.authInfo }) : options.identity;
+    typeof options.identity === 'function'
+      ? options.identity({ sessionId: extra.sessionId, authInfo: extra.authInfo })
+      : options.identity;
 
   const server = new McpServer({ name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION });
 
-  const run = (fn: 'requestApproval' | 'checkApproval') => async (args: unknown, extra: Extra): Promise<CallToolResult> => {
-    try {
-      const identity = await resolveIdentity(extra);
-      const result = await withProgress(extra, progressIntervalMs, () => engine[fn](args, { identity, holdMs, signal: extra.signal }));
-      return toolResult(result);
-    } catch (err) {
-      return errorResult(err);
-    }
-  };
+  const run =
+    (fn: 'requestApproval' | 'checkApproval') =>
+    async (args: unknown, extra: Extra): Promise<CallToolResult> => {
+      try {
+        const identity = await resolveIdentity(extra);
+        const result = await withProgress(extra, progressIntervalMs, () =>
+          engine[fn](args, { identity, holdMs, signal: extra.signal }),
+        );
+        return toolResult(result);
+      } catch (err) {
+        return errorResult(err);
+      }
+    };
 
   server.registerTool(
     APPROVAL_TOOL_NAME,
@@ -148,7 +173,13 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
       description: APPROVAL_TOOL_DESCRIPTION,
       inputSchema: approvalInputSchema,
       outputSchema: approvalOutputSchema,
-      annotations: { title: 'Ask the user to approve an action', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        title: 'Ask the user to approve an action',
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     run('requestApproval'),
   );
@@ -159,7 +190,13 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
       description: CHECK_APPROVAL_TOOL_DESCRIPTION,
       inputSchema: checkApprovalInputSchema,
       outputSchema: approvalOutputSchema,
-      annotations: { title: 'Check a pending approval', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      annotations: {
+        title: 'Check a pending approval',
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
     },
     run('checkApproval'),
   );

@@ -43,10 +43,14 @@ export function createApp(store: RelayStore, nowMs: number, options: CreateAppOp
     throw invalidOption('name', 'a non-empty name of at most 100 printable characters', options?.name);
   }
   const quotaTotal = options.quotaTotal ?? DEFAULT_QUOTA_TOTAL;
-  if (!Number.isSafeInteger(quotaTotal) || quotaTotal < 0) throw invalidOption('quotaTotal', 'a non-negative integer', quotaTotal);
+  if (!Number.isSafeInteger(quotaTotal) || quotaTotal < 0)
+    throw invalidOption('quotaTotal', 'a non-negative integer', quotaTotal);
   const created: CreatedApp = { appId: newAppId(), appToken: newAppToken(), signingSecret: newSigningSecret() };
   store.transaction(() => {
-    store.apps.insert({ appId: created.appId, name, signingSecret: created.signingSecret, quotaTotal, createdAt: nowMs }, sha256(created.appToken));
+    store.apps.insert(
+      { appId: created.appId, name, signingSecret: created.signingSecret, quotaTotal, createdAt: nowMs },
+      sha256(created.appToken),
+    );
     store.decisions.audit(nowMs, created.appId, undefined, undefined, 'app.created', { name, quotaTotal });
   });
   // Credentials are handed out only once they are durable.
@@ -80,8 +84,14 @@ export interface Pairing {
  * @param relayUrl the relay URL put in the link (the gRPC URL)
  * @throws NoxyError `INVALID_ARGUMENT` naming `appId`, `identity` or `ttlSeconds`
  */
-export function createPairing(store: RelayStore, nowMs: number, relayUrl: string, options: CreatePairingOptions): Pairing {
-  if (typeof options?.appId !== 'string' || !store.apps.get(options.appId)) throw invalidOption('appId', 'the id of an app on this relay', options?.appId);
+export function createPairing(
+  store: RelayStore,
+  nowMs: number,
+  relayUrl: string,
+  options: CreatePairingOptions,
+): Pairing {
+  if (typeof options?.appId !== 'string' || !store.apps.get(options.appId))
+    throw invalidOption('appId', 'the id of an app on this relay', options?.appId);
   const identity = parseIdentity(options.identity, 'identity');
   const ttl = options.ttlSeconds ?? DEFAULT_PAIRING_TTL_SECONDS;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_PAIRING_TTL_SECONDS) {
@@ -98,11 +108,27 @@ export function createPairing(store: RelayStore, nowMs: number, relayUrl: string
       createdAt: nowMs,
       expiresAt,
     });
-    store.decisions.audit(nowMs, options.appId, undefined, undefined, 'pairing.created', { pairingId, identityType: identity.type, expiresAt });
+    store.decisions.audit(nowMs, options.appId, undefined, undefined, 'pairing.created', {
+      pairingId,
+      identityType: identity.type,
+      expiresAt,
+    });
   });
   store.commitNow();
-  const query = new URLSearchParams({ relay: relayUrl, app: options.appId, type: identity.type, id: identity.id, code });
-  return { code, link: `noxy://pair?${query.toString()}`, expiresAt, identityType: identity.type, identityId: identity.id };
+  const query = new URLSearchParams({
+    relay: relayUrl,
+    app: options.appId,
+    type: identity.type,
+    id: identity.id,
+    code,
+  });
+  return {
+    code,
+    link: `noxy://pair?${query.toString()}`,
+    expiresAt,
+    identityType: identity.type,
+    identityId: identity.id,
+  };
 }
 
 /** Counts reported by `noxy-relay status`. */
@@ -120,7 +146,14 @@ export function relayStatus(store: RelayStore, nowMs: number): RelayStatus {
   const byStatus = store.decisions.statusCounts();
   const total = Object.values(byStatus).reduce((a, b) => a + (b ?? 0), 0);
   return {
-    apps: store.apps.list().map((a) => ({ appId: a.appId, name: a.name, quotaTotal: a.quotaTotal, quotaUsed: store.apps.quotaUsed(a.appId, nowMs) })),
+    apps: store.apps
+      .list()
+      .map((a) => ({
+        appId: a.appId,
+        name: a.name,
+        quotaTotal: a.quotaTotal,
+        quotaUsed: store.apps.quotaUsed(a.appId, nowMs),
+      })),
     devices: store.devices.counts(),
     decisions: { ...byStatus, total },
   };

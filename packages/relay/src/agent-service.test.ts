@@ -47,7 +47,10 @@ describe('authentication', () => {
     const otherAgent = new RawAgent(t.relay.grpcUrl, other.appToken);
     try {
       expect((await otherAgent.devices('x@example.com')).devices).toEqual([]);
-      expect(await otherAgent.route({ targetDeviceId: deviceId })).toMatchObject({ status: S.NO_DEVICES, decisionId: '' });
+      expect(await otherAgent.route({ targetDeviceId: deviceId })).toMatchObject({
+        status: S.NO_DEVICES,
+        decisionId: '',
+      });
       expect((await failure(otherAgent.outcome(decisionId, 'x@example.com'))).code).toBe(status.NOT_FOUND);
     } finally {
       otherAgent.close();
@@ -64,7 +67,10 @@ describe('GetDecisionOutcome', () => {
     expect((await failure(t.agent.outcome(randomUUID(), 'owner'))).code).toBe(status.NOT_FOUND);
     expect((await failure(t.agent.outcome(decisionId, 'someone-else'))).code).toBe(status.NOT_FOUND);
     expect((await failure(t.agent.outcome('', 'owner'))).code).toBe(status.INVALID_ARGUMENT);
-    expect(await t.agent.outcome(decisionId, 'owner')).toMatchObject({ pending: true, outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING });
+    expect(await t.agent.outcome(decisionId, 'owner')).toMatchObject({
+      pending: true,
+      outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING,
+    });
   });
 });
 
@@ -93,7 +99,9 @@ describe('RouteDecision', () => {
     const first = await t.agent.route({ requestId, decisionId: '', targetDeviceId: deviceId });
     expect(first.decisionId).toMatch(/^[0-9a-f-]{36}$/);
     expect((await dev.nextEvent(first.decisionId)).messageId).toBe(first.decisionId);
-    expect((await t.agent.route({ requestId, decisionId: '', targetDeviceId: deviceId })).decisionId).toBe(first.decisionId);
+    expect((await t.agent.route({ requestId, decisionId: '', targetDeviceId: deviceId })).decisionId).toBe(
+      first.decisionId,
+    );
   });
 
   it('names the field of a malformed request', async () => {
@@ -118,7 +126,14 @@ describe('RouteDecision', () => {
     const md = new Metadata();
     md.set('authorization', `Bearer ${t.app.appToken}`);
     const e = await new Promise<ServiceError>((resolve) => {
-      raw.makeUnaryRequest<Buffer, Buffer>('/noxy.agent.AgentService/RouteDecision', (b) => b, (b) => b, Buffer.from([0x0a, 0xff, 0xff]), md, (err) => resolve(err!));
+      raw.makeUnaryRequest<Buffer, Buffer>(
+        '/noxy.agent.AgentService/RouteDecision',
+        (b) => b,
+        (b) => b,
+        Buffer.from([0x0a, 0xff, 0xff]),
+        md,
+        (err) => resolve(err!),
+      );
     });
     raw.close();
     expect(e.code).toBe(status.INVALID_ARGUMENT);
@@ -136,7 +151,11 @@ describe('quota and rate limits', () => {
     const first = randomUUID();
     await t.agent.route({ targetDeviceId: a.deviceId, decisionId: first });
     await t.agent.route({ targetDeviceId: b.deviceId, decisionId: first });
-    expect(await t.agent.quota()).toMatchObject({ quotaTotal: 2n, quotaRemaining: 1n, status: agent.QuotaStatus.QUOTA_ACTIVE });
+    expect(await t.agent.quota()).toMatchObject({
+      quotaTotal: 2n,
+      quotaRemaining: 1n,
+      status: agent.QuotaStatus.QUOTA_ACTIVE,
+    });
     await t.agent.route({ targetDeviceId: a.deviceId });
     expect((await t.agent.quota()).quotaRemaining).toBe(0n);
     const e = await failure(t.agent.route({ targetDeviceId: a.deviceId }));
@@ -154,7 +173,9 @@ describe('quota and rate limits', () => {
   it('rate-limits each app with RESOURCE_EXHAUSTED, grpc-retry-pushback-ms and noxy-error: RATE_LIMITED', async () => {
     t = await startTestRelay({ rateLimits: { agentPerSecond: 5 } });
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => t.agent.quota()));
-    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as ServiceError);
+    const rejected = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => r.reason as ServiceError);
     expect(results.length - rejected.length).toBe(5);
     expect(rejected).toHaveLength(3);
     for (const e of rejected) {
@@ -178,7 +199,9 @@ describe('GetIdentityDevices and the v1 push API', () => {
     t = await startTestRelay();
     const a = await t.addDevice({ identityType: 'phone', identityId: '+15550000001' });
     const listed = await t.agent.devices('+15550000001');
-    expect(listed.devices).toEqual([{ deviceId: a.deviceId, publicKey: Buffer.alloc(0), pqPublicKey: a.keys.pqPublicKey }]);
+    expect(listed.devices).toEqual([
+      { deviceId: a.deviceId, publicKey: Buffer.alloc(0), pqPublicKey: a.keys.pqPublicKey },
+    ]);
   });
 
   it('returns the Ed25519 keys when exposeDeviceSigningKeys is set', async () => {

@@ -55,7 +55,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 function checkId(value: string, field: string, required: boolean): void {
   if ((required && value === '') || value.length > MAX_ID || CONTROL.test(value)) {
     const need = required ? 'a non-empty id' : 'an id';
-    throw new RpcError(status.INVALID_ARGUMENT, `"${field}" expected ${need} of at most ${MAX_ID} printable characters`);
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `"${field}" expected ${need} of at most ${MAX_ID} printable characters`,
+    );
   }
 }
 
@@ -63,15 +66,20 @@ function authorize(ctx: AgentContext, call: ServerUnaryCall<unknown, unknown>): 
   const values = call.metadata.get('authorization');
   const header = values.length === 1 && typeof values[0] === 'string' ? values[0].trim() : '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) throw new RpcError(status.UNAUTHENTICATED, 'missing or malformed "authorization: Bearer <app token>" metadata');
+  if (!match?.[1])
+    throw new RpcError(status.UNAUTHENTICATED, 'missing or malformed "authorization: Bearer <app token>" metadata');
   const app = ctx.store.apps.byTokenHash(sha256(match[1]));
   if (!app) throw new RpcError(status.UNAUTHENTICATED, 'app token not recognised');
   const waitMs = ctx.limiter.take(app.appId);
   if (waitMs > 0) {
-    throw new RpcError(status.RESOURCE_EXHAUSTED, `rate limit exceeded: ${ctx.agentPerSecond} requests per second per app`, {
-      'grpc-retry-pushback-ms': String(waitMs),
-      'noxy-error': 'RATE_LIMITED',
-    });
+    throw new RpcError(
+      status.RESOURCE_EXHAUSTED,
+      `rate limit exceeded: ${ctx.agentPerSecond} requests per second per app`,
+      {
+        'grpc-retry-pushback-ms': String(waitMs),
+        'noxy-error': 'RATE_LIMITED',
+      },
+    );
   }
   return app;
 }
@@ -94,21 +102,35 @@ function unary<Req, Res>(ctx: AgentContext, method: string, fn: (app: AppRecord,
       if (error instanceof RpcError) {
         callback(statusError(error.code, error.message, error.trailers));
       } else if (error instanceof QuotaExhaustedError) {
-        callback(statusError(status.RESOURCE_EXHAUSTED, error.message, { 'noxy-error': 'QUOTA_EXHAUSTED', 'grpc-retry-pushback-ms': '-1' }));
+        callback(
+          statusError(status.RESOURCE_EXHAUSTED, error.message, {
+            'noxy-error': 'QUOTA_EXHAUSTED',
+            'grpc-retry-pushback-ms': '-1',
+          }),
+        );
       } else {
-        ctx.logger.error('agent call failed', { method, error: error instanceof Error ? error.message : String(error) });
+        ctx.logger.error('agent call failed', {
+          method,
+          error: error instanceof Error ? error.message : String(error),
+        });
         callback(statusError(status.INTERNAL, 'internal error'));
       }
     }
   };
 }
 
-function routeInput(ctx: AgentContext, r: Omit<agent.RouteDecisionRequest, 'decisionId'> & { decisionId: string }): RouteInput {
+function routeInput(
+  ctx: AgentContext,
+  r: Omit<agent.RouteDecisionRequest, 'decisionId'> & { decisionId: string },
+): RouteInput {
   checkId(r.requestId, 'request_id', true);
   checkId(r.decisionId, 'decision_id', false);
   checkId(r.targetDeviceId, 'target_device_id', false);
   if (r.kyberCt.length !== KYBER_CT_BYTES) {
-    throw new RpcError(status.INVALID_ARGUMENT, `"kyber_ct" expected ${KYBER_CT_BYTES} bytes (ML-KEM-768 ciphertext), got ${r.kyberCt.length}`);
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `"kyber_ct" expected ${KYBER_CT_BYTES} bytes (ML-KEM-768 ciphertext), got ${r.kyberCt.length}`,
+    );
   }
   if (r.nonce.length !== AEAD_NONCE_BYTES) {
     throw new RpcError(status.INVALID_ARGUMENT, `"nonce" expected ${AEAD_NONCE_BYTES} bytes, got ${r.nonce.length}`);
@@ -141,7 +163,11 @@ function quota(ctx: AgentContext, app: AppRecord, requestId: string): agent.GetQ
   };
 }
 
-function identityDevices(ctx: AgentContext, app: AppRecord, r: agent.GetIdentityDevicesRequest): agent.GetIdentityDevicesResponse {
+function identityDevices(
+  ctx: AgentContext,
+  app: AppRecord,
+  r: agent.GetIdentityDevicesRequest,
+): agent.GetIdentityDevicesResponse {
   checkId(r.identityId, 'identity_id', true);
   const devices = ctx.store.devices.activeOfIdentity(app.appId, r.identityId).map((d) => ({
     deviceId: d.deviceId,
@@ -168,15 +194,22 @@ export function agentServiceImpl(ctx: AgentContext): UntypedServiceImplementatio
       const result = ctx.engine.route(app, routeInput(ctx, r));
       return { status: result.status, requestId: r.requestId, decisionId: result.decisionId };
     }),
-    getDecisionOutcome: unary(ctx, 'GetDecisionOutcome', (app, r: agent.GetDecisionOutcomeRequest): agent.GetDecisionOutcomeResponse => {
-      checkId(r.decisionId, 'decision_id', true);
-      checkId(r.identityId, 'identity_id', true);
-      const found = ctx.engine.outcome(app.appId, r.decisionId, r.identityId);
-      if (!found.found) throw new RpcError(status.NOT_FOUND, 'no decision with this decision_id for this identity_id and app');
-      return { requestId: r.requestId, pending: found.pending, outcome: OUTCOME[found.outcome] };
-    }),
+    getDecisionOutcome: unary(
+      ctx,
+      'GetDecisionOutcome',
+      (app, r: agent.GetDecisionOutcomeRequest): agent.GetDecisionOutcomeResponse => {
+        checkId(r.decisionId, 'decision_id', true);
+        checkId(r.identityId, 'identity_id', true);
+        const found = ctx.engine.outcome(app.appId, r.decisionId, r.identityId);
+        if (!found.found)
+          throw new RpcError(status.NOT_FOUND, 'no decision with this decision_id for this identity_id and app');
+        return { requestId: r.requestId, pending: found.pending, outcome: OUTCOME[found.outcome] };
+      },
+    ),
     getQuota: unary(ctx, 'GetQuota', (app, r: agent.GetQuotaRequest) => quota(ctx, app, r.requestId)),
-    getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: agent.GetIdentityDevicesRequest) => identityDevices(ctx, app, r)),
+    getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: agent.GetIdentityDevicesRequest) =>
+      identityDevices(ctx, app, r),
+    ),
   } as UntypedServiceImplementation;
 }
 
@@ -192,6 +225,8 @@ export function pushServiceImpl(ctx: AgentContext): UntypedServiceImplementation
       return { status: result.status as number as push.DeliveryStatus, requestId: r.requestId };
     }),
     getQuota: unary(ctx, 'GetQuota', (app, r: push.GetQuotaRequest) => quota(ctx, app, r.requestId)),
-    getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: push.GetIdentityDevicesRequest) => identityDevices(ctx, app, r)),
+    getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: push.GetIdentityDevicesRequest) =>
+      identityDevices(ctx, app, r),
+    ),
   } as UntypedServiceImplementation;
 }

@@ -34,7 +34,11 @@ function tempDir(): string {
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -52,13 +56,19 @@ interface Running {
 }
 
 function start(data: string): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'start', '--data', data, '--grpc-port', '0', '--http-port', '0', '--log-level', 'warn'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'start', '--data', data, '--grpc-port', '0', '--http-port', '0', '--log-level', 'warn'],
+    {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -89,7 +99,12 @@ describe('noxy-relay CLI', () => {
     expect(paired.stdout).toMatch(/code {2}[A-Z2-9]{10}/);
     expect(paired.stdout).toContain('noxy://pair?relay=http%3A%2F%2F127.0.0.1%3A7070');
     const status = await run(['status', '--data', data, '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ apps: [{ appId: app.appId, quotaTotal: 50, quotaUsed: 0 }], devices: { total: 0 }, decisions: { total: 0 }, running: null });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      apps: [{ appId: app.appId, quotaTotal: 50, quotaUsed: 0 }],
+      devices: { total: 0 },
+      decisions: { total: 0 },
+      running: null,
+    });
     expect(status.stdout).not.toContain(app.appToken);
     const usage = await run(['pair', '--identity', 'alice@example.com', '--data', data]);
     expect(usage.code).toBe(2);
@@ -111,19 +126,35 @@ describe('noxy-relay CLI', () => {
     const keysB = syntheticDeviceKeys();
     const a = new RawGrpcDevice(relay.grpcUrl, app.appId);
     const b = new RawGrpcDevice(relay.grpcUrl, app.appId);
-    await a.register(app.signingSecret, { identityType: 'email', identityId: 'owner@example.com', ...keysA, deviceType: 'telegram' });
-    await b.register(app.signingSecret, { identityType: 'email', identityId: 'owner@example.com', ...keysB, deviceType: 'android' });
+    await a.register(app.signingSecret, {
+      identityType: 'email',
+      identityId: 'owner@example.com',
+      ...keysA,
+      deviceType: 'telegram',
+    });
+    await b.register(app.signingSecret, {
+      identityType: 'email',
+      identityId: 'owner@example.com',
+      ...keysB,
+      deviceType: 'android',
+    });
     await a.subscribe(); // b stays offline
     const [approved, pendingAcked, queued] = [randomUUID(), randomUUID(), randomUUID()];
     const ev1 = a.nextEvent(approved);
-    expect((await agentA.route({ targetDeviceId: a.deviceId!, decisionId: approved })).status).toBe(agent.DeliveryStatus.DELIVERED);
-    expect((await agentA.route({ targetDeviceId: b.deviceId!, decisionId: approved })).status).toBe(agent.DeliveryStatus.QUEUED);
+    expect((await agentA.route({ targetDeviceId: a.deviceId!, decisionId: approved })).status).toBe(
+      agent.DeliveryStatus.DELIVERED,
+    );
+    expect((await agentA.route({ targetDeviceId: b.deviceId!, decisionId: approved })).status).toBe(
+      agent.DeliveryStatus.QUEUED,
+    );
     await ev1;
     const ev2 = a.nextEvent(pendingAcked);
     await agentA.route({ targetDeviceId: a.deviceId!, decisionId: pendingAcked });
     await ev2;
     await a.ack(pendingAcked);
-    expect((await agentA.route({ targetDeviceId: b.deviceId!, decisionId: queued })).status).toBe(agent.DeliveryStatus.QUEUED);
+    expect((await agentA.route({ targetDeviceId: b.deviceId!, decisionId: queued })).status).toBe(
+      agent.DeliveryStatus.QUEUED,
+    );
     expect((await a.outcome(approved, 'APPROVE')).payload?.$case).toBe('decisionOutcome');
     for (const c of [a, b]) c.close();
     agentA.close();
@@ -134,7 +165,10 @@ describe('noxy-relay CLI', () => {
     relay = await start(data);
     const agentB = new RawAgent(relay.grpcUrl, app.appToken);
     try {
-      expect(await agentB.outcome(approved, 'owner@example.com')).toMatchObject({ pending: false, outcome: agent.DecisionOutcome.DECISION_OUTCOME_APPROVED });
+      expect(await agentB.outcome(approved, 'owner@example.com')).toMatchObject({
+        pending: false,
+        outcome: agent.DecisionOutcome.DECISION_OUTCOME_APPROVED,
+      });
       expect(await agentB.outcome(pendingAcked, 'owner@example.com')).toMatchObject({ pending: true });
       expect(await agentB.outcome(queued, 'owner@example.com')).toMatchObject({ pending: true });
       expect((await agentB.quota()).quotaRemaining).toBe(10_000n - 3n);
@@ -161,14 +195,16 @@ describe('noxy-relay CLI', () => {
 
     const db = new Database(join(data, 'relay.db'), { readonly: true });
     try {
-      const count = (sql: string) => (db.prepare(sql).pluck().get() as number);
+      const count = (sql: string) => db.prepare(sql).pluck().get() as number;
       expect(count('SELECT COUNT(*) FROM decisions')).toBe(3);
       expect(count('SELECT COUNT(*) FROM deliveries')).toBe(4);
       expect(db.prepare('SELECT decision_id, outcome FROM outcomes ORDER BY outcome').all()).toEqual([
         { decision_id: approved, outcome: 'APPROVED' },
         { decision_id: queued, outcome: 'REJECTED' },
       ]);
-      expect(db.prepare("SELECT status FROM deliveries WHERE decision_id = ? ORDER BY status").pluck().all(approved)).toEqual(['CANCELLED', 'DELIVERED']);
+      expect(
+        db.prepare('SELECT status FROM deliveries WHERE decision_id = ? ORDER BY status').pluck().all(approved),
+      ).toEqual(['CANCELLED', 'DELIVERED']);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();

@@ -80,9 +80,12 @@ const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 async function start(v: Values): Promise<void> {
   const dir = dataDir(v);
   const level = (v['log-level'] ?? 'info') as LogLevel;
-  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(`--log-level expected debug|info|warn|error|silent`);
-  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const tls = v['tls-cert'] && v['tls-key'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']) } : undefined;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level))
+    throw new UsageError(`--log-level expected debug|info|warn|error|silent`);
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const tls =
+    v['tls-cert'] && v['tls-key'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']) } : undefined;
   // Loaded here so the admin commands do not pay for gRPC, protobuf and the device package.
   const { startRelay } = await import('./server.js');
   const relay = await startRelay({
@@ -94,7 +97,11 @@ async function start(v: Values): Promise<void> {
     webRoot: v['web-root'],
     logger: createConsoleLogger(level),
   });
-  writeFileSync(runFile(dir), JSON.stringify({ grpcUrl: relay.grpcUrl, httpUrl: relay.httpUrl, wsUrl: relay.wsUrl, pid: process.pid }), { mode: 0o600 });
+  writeFileSync(
+    runFile(dir),
+    JSON.stringify({ grpcUrl: relay.grpcUrl, httpUrl: relay.httpUrl, wsUrl: relay.wsUrl, pid: process.pid }),
+    { mode: 0o600 },
+  );
   out('noxy-relay ready');
   out(`grpc  ${relay.grpcUrl}`);
   out(`http  ${relay.httpUrl}`);
@@ -119,7 +126,9 @@ async function start(v: Values): Promise<void> {
         process.exit(0);
       })
       .catch((error: unknown) => {
-        process.stderr.write(`noxy-relay: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `noxy-relay: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         process.exit(1);
       });
   };
@@ -163,7 +172,9 @@ function pair(v: Values): void {
   const identity: IdentityInput = v.type ? { type: v.type as IdentityType, id: v.identity } : v.identity;
   const ttlSeconds = positiveInt(v.ttl, 'ttl');
   const relayUrl = relayUrlOf(v);
-  const p = withStore(v, (store) => createPairing(store, Date.now(), relayUrl, { appId: v.app!, identity, ttlSeconds }));
+  const p = withStore(v, (store) =>
+    createPairing(store, Date.now(), relayUrl, { appId: v.app!, identity, ttlSeconds }),
+  );
   if (v.json) return out(JSON.stringify(p));
   out(`Pairing code for ${p.identityType} ${p.identityId} (one use, expires ${new Date(p.expiresAt).toISOString()}):`);
   out(`  code  ${p.code}`);
@@ -172,7 +183,8 @@ function pair(v: Values): void {
 
 function status(v: Values): void {
   const dir = dataDir(v);
-  if (!existsSync(join(dir, 'relay.db'))) throw new UsageError(`no relay data in ${dir} (run \`noxy-relay start\` or pass --data)`);
+  if (!existsSync(join(dir, 'relay.db')))
+    throw new UsageError(`no relay data in ${dir} (run \`noxy-relay start\` or pass --data)`);
   const s = withStore(v, (store) => relayStatus(store, Date.now()));
   let running: string | undefined;
   if (existsSync(runFile(dir))) {
@@ -206,7 +218,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (
+    error instanceof UsageError ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
     process.stderr.write(`noxy-relay: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }

@@ -18,7 +18,9 @@ export type StreamSet = Set<ServerDuplexStream<unknown, unknown>>;
  */
 export function deviceServiceImpl(ctx: SessionContext, streams: StreamSet): UntypedServiceImplementation {
   let counter = 0;
-  const handleMessage = (call: ServerDuplexStream<device.DeviceRequest | MalformedRequest, device.DeviceResponse>): void => {
+  const handleMessage = (
+    call: ServerDuplexStream<device.DeviceRequest | MalformedRequest, device.DeviceResponse>,
+  ): void => {
     const stream = call as unknown as ServerDuplexStream<unknown, unknown>;
     streams.add(stream);
     const session = new DeviceSession(

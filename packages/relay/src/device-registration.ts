@@ -44,10 +44,13 @@ export function checkDeviceKeys(keys: device.DevicePublicKeys | undefined, field
   const invalid = (message: string): Refusal => ({ code: device.ErrorCode.INVALID_REQUEST, message });
   if (!keys) return invalid(`"${field}" missing`);
   if (keys.publicKey.length !== ED25519_PUBLIC_KEY_BYTES) {
-    return invalid(`"${field}.public_key" expected ${ED25519_PUBLIC_KEY_BYTES} bytes (Ed25519), got ${keys.publicKey.length}`);
+    return invalid(
+      `"${field}.public_key" expected ${ED25519_PUBLIC_KEY_BYTES} bytes (Ed25519), got ${keys.publicKey.length}`,
+    );
   }
   const problem = encapsulationKeyProblem(keys.pqPublicKey);
-  if (problem === 'length') return invalid(`"${field}.pq_public_key" expected 1184 bytes (ML-KEM-768), got ${keys.pqPublicKey.length}`);
+  if (problem === 'length')
+    return invalid(`"${field}.pq_public_key" expected 1184 bytes (ML-KEM-768), got ${keys.pqPublicKey.length}`);
   if (problem === 'modulus') return invalid(`"${field}.pq_public_key" fails the FIPS 203 modulus check`);
   if (problem === 'zero-seed') return invalid(`"${field}.pq_public_key" is the publicly known all-zero-seed key`);
   return { publicKey: Buffer.from(keys.publicKey), pqPublicKey: Buffer.from(keys.pqPublicKey) };
@@ -109,28 +112,46 @@ function checkRegistration(appId: string, reg: device.RegisterDevice): CheckedRe
  * @param nowMs relay clock
  * @returns the registered device, or why it was refused
  */
-export function registerDevice(store: RelayStore, app: AppRecord, reg: device.RegisterDevice, nowMs: number): DeviceRecord | Refusal {
+export function registerDevice(
+  store: RelayStore,
+  app: AppRecord,
+  reg: device.RegisterDevice,
+  nowMs: number,
+): DeviceRecord | Refusal {
   const checked = checkRegistration(app.appId, reg);
   if (isRefusal(checked)) return checked;
   const { fields, keys, signature } = checked;
-  const badSignature: Refusal = { code: device.ErrorCode.INVALID_SIGNATURE, message: 'registration signature does not verify' };
-  if (signature.length === 0) return { code: device.ErrorCode.INVALID_SIGNATURE, message: '"register_device.signature" missing' };
+  const badSignature: Refusal = {
+    code: device.ErrorCode.INVALID_SIGNATURE,
+    message: 'registration signature does not verify',
+  };
+  if (signature.length === 0)
+    return { code: device.ErrorCode.INVALID_SIGNATURE, message: '"register_device.signature" missing' };
 
   return store.transaction((): DeviceRecord | Refusal => {
     const known = store.devices.byPublicKey(app.appId, keys.publicKey);
     if (known) {
       if (known.revokedAt !== undefined) return { code: device.ErrorCode.DEVICE_REVOKED, message: 'device revoked' };
       if (!bytesEqual(known.pqPublicKey, keys.pqPublicKey)) {
-        return { code: device.ErrorCode.INVALID_REQUEST, message: '"device_pubkeys.public_key" is registered with another pq_public_key' };
+        return {
+          code: device.ErrorCode.INVALID_REQUEST,
+          message: '"device_pubkeys.public_key" is registered with another pq_public_key',
+        };
       }
       if (known.identityId !== fields.identityId || known.identityType !== fields.identityType) {
-        return { code: device.ErrorCode.INVALID_REQUEST, message: 'these device keys are registered to another identity' };
+        return {
+          code: device.ErrorCode.INVALID_REQUEST,
+          message: 'these device keys are registered to another identity',
+        };
       }
       const same = bytesEqual(sha256(signature), known.registrationHash);
       return same || verifyRegistrationSignature(app.signingSecret, fields, signature) ? known : badSignature;
     }
     if (store.devices.byPqPublicKey(app.appId, keys.pqPublicKey)) {
-      return { code: device.ErrorCode.INVALID_REQUEST, message: '"device_pubkeys.pq_public_key" is already registered' };
+      return {
+        code: device.ErrorCode.INVALID_REQUEST,
+        message: '"device_pubkeys.pq_public_key" is already registered',
+      };
     }
     let via: 'secret' | 'pairing' | undefined;
     let pairingId: string | undefined;

@@ -83,7 +83,16 @@ export class DeviceSession implements DeviceSink {
         if (!this.#closed) this.#write(response);
       },
       () => {
-        if (!this.#closed) this.#write(errorResponse(response.requestId, E.INTERNAL_ERROR, 'the relay could not store the request; retry', this.#ctx.now(), true));
+        if (!this.#closed)
+          this.#write(
+            errorResponse(
+              response.requestId,
+              E.INTERNAL_ERROR,
+              'the relay could not store the request; retry',
+              this.#ctx.now(),
+              true,
+            ),
+          );
       },
     );
   }
@@ -132,15 +141,22 @@ export class DeviceSession implements DeviceSink {
 
   #answer(req: device.DeviceRequest): Answer {
     const retryIn = this.#bucket.take();
-    if (retryIn > 0) return { code: E.RATE_LIMITED, message: `rate limit exceeded (${this.#ctx.devicePerSecond} msg/s per connection); retry in ${retryIn} ms` };
+    if (retryIn > 0)
+      return {
+        code: E.RATE_LIMITED,
+        message: `rate limit exceeded (${this.#ctx.devicePerSecond} msg/s per connection); retry in ${retryIn} ms`,
+      };
     const payload = req.payload;
     if (!payload) return { code: E.INVALID_REQUEST, message: '"payload" missing' };
     const app = this.#ctx.store.apps.get(req.appId);
     if (!app) return { code: E.APP_NOT_FOUND, message: '"app_id" names no app on this relay' };
-    if (this.#auth && this.#auth.appId !== req.appId) return { code: E.UNAUTHORIZED, message: '"app_id" differs from the session' };
+    if (this.#auth && this.#auth.appId !== req.appId)
+      return { code: E.UNAUTHORIZED, message: '"app_id" differs from the session' };
     const problem = this.#ctx.replay.check(req.appId, req.timestamp, req.nonce);
-    if (problem === 'INVALID_NONCE') return { code: E.INVALID_NONCE, message: `"nonce" expected 12 bytes, got ${req.nonce.length}` };
-    if (problem === 'STALE_TIMESTAMP') return { code: E.REPLAY_DETECTED, message: '"timestamp" is outside ±5 minutes of the relay clock' };
+    if (problem === 'INVALID_NONCE')
+      return { code: E.INVALID_NONCE, message: `"nonce" expected 12 bytes, got ${req.nonce.length}` };
+    if (problem === 'STALE_TIMESTAMP')
+      return { code: E.REPLAY_DETECTED, message: '"timestamp" is outside ±5 minutes of the relay clock' };
     if (problem === 'REPEATED_NONCE') return { code: E.REPLAY_DETECTED, message: '"nonce" was already used' };
 
     switch (payload.$case) {
@@ -150,7 +166,10 @@ export class DeviceSession implements DeviceSink {
         const result = registerDevice(this.#ctx.store, app, payload.value, this.#ctx.now());
         if (isRefusal(result)) return result;
         const sessionId = this.#establish(result);
-        return { $case: 'registerDevice', value: { deviceId: result.deviceId, registeredAt: BigInt(result.registeredAt), sessionId } };
+        return {
+          $case: 'registerDevice',
+          value: { deviceId: result.deviceId, registeredAt: BigInt(result.registeredAt), sessionId },
+        };
       }
       default:
         return this.#authenticated(req, payload);
@@ -177,7 +196,10 @@ export class DeviceSession implements DeviceSink {
     return sessionId;
   }
 
-  #authenticated(req: device.DeviceRequest, payload: Exclude<Payload, { $case: 'authenticate' | 'registerDevice' }>): Answer {
+  #authenticated(
+    req: device.DeviceRequest,
+    payload: Exclude<Payload, { $case: 'authenticate' | 'registerDevice' }>,
+  ): Answer {
     // Official SDKs send revoke/rotate without ids on an authenticated connection (§5.3 step 7).
     const strict = payload.$case !== 'revokeDevice' && payload.$case !== 'rotateDeviceKeys';
     const dev = this.#checkSession(req, strict);
@@ -193,7 +215,8 @@ export class DeviceSession implements DeviceSink {
       case 'decisionAck': {
         const id = payload.value.decisionId;
         if (id === '') return { code: E.INVALID_REQUEST, message: '"decision_ack.decision_id" missing' };
-        if (!engine.ack(dev, id, payload.value.receivedAt)) return { code: E.INVALID_REQUEST, message: 'unknown decision_id for this device' };
+        if (!engine.ack(dev, id, payload.value.receivedAt))
+          return { code: E.INVALID_REQUEST, message: 'unknown decision_id for this device' };
         return { $case: 'decisionAck', value: { decisionId: id } };
       }
       case 'decisionOutcome':
@@ -207,7 +230,8 @@ export class DeviceSession implements DeviceSink {
 
   #checkSession(req: device.DeviceRequest, strict: boolean): DeviceRecord | Refusal {
     const auth = this.#auth;
-    if (!auth) return { code: E.UNAUTHORIZED, message: 'not authenticated: send authenticate or register_device first' };
+    if (!auth)
+      return { code: E.UNAUTHORIZED, message: 'not authenticated: send authenticate or register_device first' };
     const given = req.sessionId ?? '';
     if (given === '' && strict) return { code: E.UNAUTHORIZED, message: '"session_id" missing' };
     if (given !== '' && !bytesEqual(Buffer.from(given), Buffer.from(auth.sessionId))) {
@@ -224,12 +248,22 @@ export class DeviceSession implements DeviceSink {
 
   #decide(dev: DeviceRecord, o: device.DecisionOutcome): Answer {
     if (o.decisionId === '') return { code: E.INVALID_REQUEST, message: '"decision_outcome.decision_id" missing' };
-    const value = o.outcome === device.DecisionOutcomeValue.APPROVE ? 'APPROVED' : o.outcome === device.DecisionOutcomeValue.REJECT ? 'REJECTED' : undefined;
-    if (!value) return { code: E.INVALID_REQUEST, message: `"decision_outcome.outcome" expected APPROVE (0) or REJECT (1), got ${o.outcome}` };
+    const value =
+      o.outcome === device.DecisionOutcomeValue.APPROVE
+        ? 'APPROVED'
+        : o.outcome === device.DecisionOutcomeValue.REJECT
+          ? 'REJECTED'
+          : undefined;
+    if (!value)
+      return {
+        code: E.INVALID_REQUEST,
+        message: `"decision_outcome.outcome" expected APPROVE (0) or REJECT (1), got ${o.outcome}`,
+      };
     const result = this.#ctx.engine.decide(dev, o.decisionId, value, o.receivedAt);
     if (result.kind === 'unknown') return { code: E.INVALID_REQUEST, message: 'unknown decision_id for this device' };
     if (result.kind === 'expired') return { code: E.INVALID_REQUEST, message: 'decision expired' };
-    const outcome = result.outcome === 'APPROVED' ? device.DecisionOutcomeValue.APPROVE : device.DecisionOutcomeValue.REJECT;
+    const outcome =
+      result.outcome === 'APPROVED' ? device.DecisionOutcomeValue.APPROVE : device.DecisionOutcomeValue.REJECT;
     return { $case: 'decisionOutcome', value: { decisionId: o.decisionId, outcome } };
   }
 
@@ -242,7 +276,8 @@ export class DeviceSession implements DeviceSink {
     const { store, now, engine } = this.#ctx;
     store.transaction(() => {
       const t = now();
-      if (store.devices.revoke(dev.deviceId, t)) store.decisions.audit(t, dev.appId, undefined, dev.deviceId, 'device.revoked');
+      if (store.devices.revoke(dev.deviceId, t))
+        store.decisions.audit(t, dev.appId, undefined, dev.deviceId, 'device.revoked');
     });
     engine.revoked(dev);
     this.#subscribedAs = undefined;
@@ -255,16 +290,25 @@ export class DeviceSession implements DeviceSink {
     if (isRefusal(keys)) return keys;
     const claimed = r.identityId !== '' ? r.identityId : (r.walletAddress ?? '');
     if (claimed !== '' && claimed !== dev.identityId) {
-      return { code: E.INVALID_REQUEST, message: '"rotate_device_keys.identity_id" is not the identity of this device' };
+      return {
+        code: E.INVALID_REQUEST,
+        message: '"rotate_device_keys.identity_id" is not the identity of this device',
+      };
     }
     const { store, now } = this.#ctx;
     return store.transaction((): Answer => {
-      const clash = store.devices.byPublicKey(dev.appId, keys.publicKey) ?? store.devices.byPqPublicKey(dev.appId, keys.pqPublicKey);
+      const clash =
+        store.devices.byPublicKey(dev.appId, keys.publicKey) ??
+        store.devices.byPqPublicKey(dev.appId, keys.pqPublicKey);
       if (clash && clash.deviceId !== dev.deviceId) {
-        return { code: E.INVALID_REQUEST, message: '"rotate_device_keys.new_pubkeys" are registered to another device' };
+        return {
+          code: E.INVALID_REQUEST,
+          message: '"rotate_device_keys.new_pubkeys" are registered to another device',
+        };
       }
       const t = now();
-      if (!store.devices.rotate(dev.deviceId, keys.publicKey, keys.pqPublicKey, t)) return { code: E.DEVICE_REVOKED, message: 'device revoked' };
+      if (!store.devices.rotate(dev.deviceId, keys.publicKey, keys.pqPublicKey, t))
+        return { code: E.DEVICE_REVOKED, message: 'device revoked' };
       store.decisions.audit(t, dev.appId, undefined, dev.deviceId, 'device.rotated');
       return { $case: 'rotateDeviceKeys', value: { rotatedAt: BigInt(t) } };
     });

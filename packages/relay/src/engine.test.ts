@@ -13,26 +13,63 @@ function setup() {
   let now = Date.UTC(2026, 0, 1);
   const store = RelayStore.open(':memory:');
   const live = new LiveRegistry();
-  const engine = new DecisionEngine({ store, live, now: () => now, logger: silentLogger, defaultTtlSeconds: 600, maxTtlSeconds: 3600, maxDrain: 100 });
+  const engine = new DecisionEngine({
+    store,
+    live,
+    now: () => now,
+    logger: silentLogger,
+    defaultTtlSeconds: 600,
+    maxTtlSeconds: 3600,
+    maxDrain: 100,
+  });
   const created = createApp(store, now, { name: 'prop' });
   const app = store.apps.get(created.appId)!;
   const addDevice = (identityId: string): DeviceRecord => {
-    const rec: DeviceRecord = { deviceId: randomUUID(), appId: app.appId, identityType: 'user_id', identityId, ...syntheticDeviceKeys(), deviceType: 'desktop', registrationHash: Buffer.alloc(32), registeredVia: 'secret', registeredAt: now, rotatedAt: undefined, revokedAt: undefined };
+    const rec: DeviceRecord = {
+      deviceId: randomUUID(),
+      appId: app.appId,
+      identityType: 'user_id',
+      identityId,
+      ...syntheticDeviceKeys(),
+      deviceType: 'desktop',
+      registrationHash: Buffer.alloc(32),
+      registeredVia: 'secret',
+      registeredAt: now,
+      rotatedAt: undefined,
+      revokedAt: undefined,
+    };
     store.devices.insert(rec);
     return rec;
   };
   const envelope = { kyberCt: Buffer.alloc(1088), nonce: Buffer.alloc(12), ciphertext: Buffer.alloc(32) };
-  return { store, live, engine, app, addDevice, envelope, advance: (ms: number) => {
+  return {
+    store,
+    live,
+    engine,
+    app,
+    addDevice,
+    envelope,
+    advance: (ms: number) => {
       now += ms;
-    } };
+    },
+  };
 }
 
-type Step = { kind: 'outcome'; device: number; value: 'APPROVED' | 'REJECTED' } | { kind: 'ack'; device: number } | { kind: 'poll' } | { kind: 'advance'; ms: number } | { kind: 'sweep' };
+type Step =
+  | { kind: 'outcome'; device: number; value: 'APPROVED' | 'REJECTED' }
+  | { kind: 'ack'; device: number }
+  | { kind: 'poll' }
+  | { kind: 'advance'; ms: number }
+  | { kind: 'sweep' };
 
 describe('DecisionEngine (property)', () => {
   it('the first answer before expiry is the final outcome; terminal outcomes never change (500 random schedules)', () => {
     const step: fc.Arbitrary<Step> = fc.oneof(
-      fc.record({ kind: fc.constant('outcome' as const), device: fc.nat(2), value: fc.constantFrom('APPROVED' as const, 'REJECTED' as const) }),
+      fc.record({
+        kind: fc.constant('outcome' as const),
+        device: fc.nat(2),
+        value: fc.constantFrom('APPROVED' as const, 'REJECTED' as const),
+      }),
       fc.record({ kind: fc.constant('ack' as const), device: fc.nat(2) }),
       fc.constant({ kind: 'poll' as const }),
       fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 200_000 }) }),
@@ -45,7 +82,14 @@ describe('DecisionEngine (property)', () => {
         const sinks = devices.map(() => [] as device.DeviceResponse[]);
         for (const [i, d] of devices.entries()) s.live.add(d.deviceId, { send: (r) => sinks[i]!.push(r) });
         const decisionId = randomUUID();
-        for (const d of devices) s.engine.route(s.app, { requestId: randomUUID(), decisionId, targetDeviceId: d.deviceId, ttlSeconds: 600, ...s.envelope });
+        for (const d of devices)
+          s.engine.route(s.app, {
+            requestId: randomUUID(),
+            decisionId,
+            targetDeviceId: d.deviceId,
+            ttlSeconds: 600,
+            ...s.envelope,
+          });
         let elapsed = 0;
         let expected: 'APPROVED' | 'REJECTED' | 'EXPIRED' | undefined;
         let seen: string | undefined;
@@ -75,7 +119,8 @@ describe('DecisionEngine (property)', () => {
           }
         }
         // Every device gets at most one decision_routed, and the decider none.
-        for (const events of sinks) expect(events.filter((r) => r.payload?.$case === 'decisionRouted').length).toBeLessThanOrEqual(1);
+        for (const events of sinks)
+          expect(events.filter((r) => r.payload?.$case === 'decisionRouted').length).toBeLessThanOrEqual(1);
         s.store.close();
       }),
       { numRuns: 500 },
@@ -86,7 +131,10 @@ describe('DecisionEngine (property)', () => {
     const s = setup();
     const [a, b] = [s.addDevice('q'), s.addDevice('q')];
     const decisionId = randomUUID();
-    expect(s.engine.route(s.app, { requestId: 'r1', decisionId, targetDeviceId: a.deviceId, ttlSeconds: 0, ...s.envelope }).status).toBe(agent.DeliveryStatus.QUEUED);
+    expect(
+      s.engine.route(s.app, { requestId: 'r1', decisionId, targetDeviceId: a.deviceId, ttlSeconds: 0, ...s.envelope })
+        .status,
+    ).toBe(agent.DeliveryStatus.QUEUED);
     s.engine.route(s.app, { requestId: 'r2', decisionId, targetDeviceId: b.deviceId, ttlSeconds: 0, ...s.envelope });
     expect(s.store.apps.quotaUsed(s.app.appId, Date.UTC(2026, 0, 1))).toBe(1);
     s.store.close();

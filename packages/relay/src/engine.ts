@@ -113,17 +113,25 @@ export class DecisionEngine {
       if (!target || target.appId !== app.appId || target.revokedAt !== undefined) {
         return remember({ status: agent.DeliveryStatus.NO_DEVICES, decisionId: '' });
       }
-      const key: DecisionKey = { appId: app.appId, decisionId: input.decisionId || randomUUID(), identityId: target.identityId };
+      const key: DecisionKey = {
+        appId: app.appId,
+        decisionId: input.decisionId || randomUUID(),
+        identityId: target.identityId,
+      };
       const existing = d.getDecision(key);
       if (existing) {
         this.#expireIfDue(existing, t, notices);
         if (d.getOutcome(key)) return remember({ status: agent.DeliveryStatus.REJECTED, decisionId: key.decisionId });
       } else {
         if (store.apps.quotaUsed(app.appId, t) >= app.quotaTotal) throw new QuotaExhaustedError(app.quotaTotal);
-        const ttl = input.ttlSeconds === 0 ? this.#o.defaultTtlSeconds : Math.min(input.ttlSeconds, this.#o.maxTtlSeconds);
+        const ttl =
+          input.ttlSeconds === 0 ? this.#o.defaultTtlSeconds : Math.min(input.ttlSeconds, this.#o.maxTtlSeconds);
         d.insertDecision(key, target.identityType, t, t + ttl * 1000);
         store.apps.countDecision(app.appId, t);
-        d.audit(t, app.appId, key.decisionId, undefined, 'decision.created', { requestId: input.requestId, ttlSeconds: ttl });
+        d.audit(t, app.appId, key.decisionId, undefined, 'decision.created', {
+          requestId: input.requestId,
+          ttlSeconds: ttl,
+        });
       }
       const copy = d.getDelivery(app.appId, key.decisionId, target.deviceId);
       if (copy) {
@@ -177,7 +185,9 @@ export class DecisionEngine {
       if (!decision) return { found: false };
       this.#expireIfDue(decision, now(), notices);
       const final = store.decisions.getOutcome(key);
-      return final ? { found: true, pending: false, outcome: final.outcome } : { found: true, pending: true, outcome: 'PENDING' };
+      return final
+        ? { found: true, pending: false, outcome: final.outcome }
+        : { found: true, pending: true, outcome: 'PENDING' };
     });
     this.#dispatch(notices);
     return result;
@@ -197,7 +207,8 @@ export class DecisionEngine {
       const t = now();
       if (d.markAcked(dev.appId, decisionId, dev.deviceId, t)) {
         d.audit(t, dev.appId, decisionId, dev.deviceId, 'delivery.acknowledged', { receivedAt: Number(receivedAt) });
-        if (d.advanceDecision(copy, 'ACKNOWLEDGED')) d.audit(t, dev.appId, decisionId, undefined, 'decision.acknowledged');
+        if (d.advanceDecision(copy, 'ACKNOWLEDGED'))
+          d.audit(t, dev.appId, decisionId, undefined, 'decision.acknowledged');
       }
       return true;
     });
@@ -218,10 +229,23 @@ export class DecisionEngine {
       const t = now();
       this.#expireIfDue(decision, t, notices);
       const earlier = d.getOutcome(copy);
-      if (earlier) return earlier.outcome === 'EXPIRED' ? { kind: 'expired' } : { kind: 'final', outcome: earlier.outcome };
-      d.finalize({ ...decision, outcome, deviceId: dev.deviceId, decidedAt: t, receivedAt: Number(receivedAt) || undefined });
+      if (earlier)
+        return earlier.outcome === 'EXPIRED' ? { kind: 'expired' } : { kind: 'final', outcome: earlier.outcome };
+      d.finalize({
+        ...decision,
+        outcome,
+        deviceId: dev.deviceId,
+        decidedAt: t,
+        receivedAt: Number(receivedAt) || undefined,
+      });
       d.markRouted(dev.appId, decisionId, dev.deviceId, t);
-      d.audit(t, dev.appId, decisionId, dev.deviceId, outcome === 'APPROVED' ? 'decision.approved' : 'decision.rejected');
+      d.audit(
+        t,
+        dev.appId,
+        decisionId,
+        dev.deviceId,
+        outcome === 'APPROVED' ? 'decision.approved' : 'decision.rejected',
+      );
       this.#closeDeliveries(decision, dev.deviceId, t, notices);
       return { kind: 'decided', outcome };
     });
@@ -262,7 +286,8 @@ export class DecisionEngine {
         }
         if (d.markDelivered(copy.appId, copy.decisionId, dev.deviceId, t)) {
           d.audit(t, copy.appId, copy.decisionId, dev.deviceId, 'delivery.delivered', { drained: true });
-          if (d.advanceDecision(copy, 'DELIVERED')) d.audit(t, copy.appId, copy.decisionId, undefined, 'decision.delivered');
+          if (d.advanceDecision(copy, 'DELIVERED'))
+            d.audit(t, copy.appId, copy.decisionId, undefined, 'decision.delivered');
         }
         out.push(decisionEventResponse(copy.decisionId, copy, t));
       }
@@ -308,7 +333,9 @@ export class DecisionEngine {
       const t = now();
       for (const copy of store.decisions.openDeliveriesOfDevice(dev.deviceId, this.#o.maxDrain)) {
         if (store.decisions.cancelDelivery(copy.appId, copy.decisionId, dev.deviceId)) {
-          store.decisions.audit(t, copy.appId, copy.decisionId, dev.deviceId, 'delivery.cancelled', { reason: 'device revoked' });
+          store.decisions.audit(t, copy.appId, copy.decisionId, dev.deviceId, 'delivery.cancelled', {
+            reason: 'device revoked',
+          });
         }
       }
     });
@@ -319,7 +346,8 @@ export class DecisionEngine {
   #expireIfDue(decision: DecisionRecord, t: number, notices: Notice[]): void {
     if (isFinal(decision.status) || decision.expiresAt > t) return;
     const d = this.#o.store.decisions;
-    if (!d.finalize({ ...decision, outcome: 'EXPIRED', deviceId: undefined, decidedAt: t, receivedAt: undefined })) return;
+    if (!d.finalize({ ...decision, outcome: 'EXPIRED', deviceId: undefined, decidedAt: t, receivedAt: undefined }))
+      return;
     d.audit(t, decision.appId, decision.decisionId, undefined, 'decision.expired', { expiresAt: decision.expiresAt });
     this.#closeDeliveries(decision, undefined, t, notices);
   }

@@ -58,7 +58,9 @@ function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerRes
   if (url.pathname === '/healthz') return send(res, 200, '{"ok":true}\n', 'application/json');
   const file = options.webRoot ? staticFile(options.webRoot, url.pathname) : undefined;
   if (!file) {
-    const hint = options.webRoot ? 'not found\n' : 'noxy local relay: WebSocket Client API on this port; no web root configured\n';
+    const hint = options.webRoot
+      ? 'not found\n'
+      : 'noxy local relay: WebSocket Client API on this port; no web root configured\n';
     return send(res, 404, hint);
   }
   res.writeHead(200, {
@@ -67,7 +69,9 @@ function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerRes
     'x-content-type-options': 'nosniff',
   });
   if (req.method === 'HEAD') return void res.end();
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
 
 /**
@@ -76,7 +80,9 @@ function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerRes
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   const listener = (req: IncomingMessage, res: ServerResponse) => handle(options, req, res);
-  const server: Server = options.tls ? createHttps({ cert: options.tls.cert, key: options.tls.key }, listener) : createHttp(listener);
+  const server: Server = options.tls
+    ? createHttps({ cert: options.tls.cert, key: options.tls.key }, listener)
+    : createHttp(listener);
   // Slow-loris guard: a request must arrive within 30 s.
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;

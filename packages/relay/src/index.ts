@@ -34,6 +34,18 @@ export type {
   OutcomeRecord,
   PairingRecord,
 } from './store/index.js';
-export { createConsoleLogger, redactFields, silentLogger, type LogFields, type LogLevel, type RelayLogger } from './logger.js';
+export {
+  createConsoleLogger,
+  redactFields,
+  silentLogger,
+  type LogFields,
+  type LogLevel,
+  type RelayLogger,
+} from './logger.js';
 export { PAIRING_CODE_LENGTH } from './secrets.js';
-export { benchManyDevices, benchRelayCycles, type ManyDevicesResult, type RelayCyclesResult } from './bench/relay-cycles.js';
+export {
+  benchManyDevices,
+  benchRelayCycles,
+  type ManyDevicesResult,
+  type RelayCyclesResult,
+} from './bench/relay-cycles.js';

@@ -21,7 +21,11 @@ describe('delivery', () => {
     const { dev, deviceId } = await t.addDevice({ identityType: 'email', identityId: 'a@example.com' });
     const decisionId = randomUUID();
     const event = dev.nextEvent(decisionId);
-    const envelope = { kyberCt: Buffer.alloc(1088, 7), nonce: Buffer.alloc(12, 8), ciphertext: Buffer.from('opaque ciphertext + tag') };
+    const envelope = {
+      kyberCt: Buffer.alloc(1088, 7),
+      nonce: Buffer.alloc(12, 8),
+      ciphertext: Buffer.from('opaque ciphertext + tag'),
+    };
     const routed = await t.agent.route({ targetDeviceId: deviceId, decisionId, ...envelope });
     expect(routed).toMatchObject({ status: S.DELIVERED, decisionId });
     const e = await event;
@@ -32,9 +36,16 @@ describe('delivery', () => {
   });
 
   it('queues for an offline device and drains on subscribe (store and forward)', async () => {
-    const { dev, deviceId } = await t.addDevice({ identityType: 'user_id', identityId: 'offline' }, { subscribe: false });
+    const { dev, deviceId } = await t.addDevice(
+      { identityType: 'user_id', identityId: 'offline' },
+      { subscribe: false },
+    );
     const ids = [randomUUID(), randomUUID()];
-    for (const decisionId of ids) expect(await t.agent.route({ targetDeviceId: deviceId, decisionId })).toMatchObject({ status: S.QUEUED, decisionId });
+    for (const decisionId of ids)
+      expect(await t.agent.route({ targetDeviceId: deviceId, decisionId })).toMatchObject({
+        status: S.QUEUED,
+        decisionId,
+      });
     await tick();
     expect(dev.events('decisionEvent')).toHaveLength(0);
     const sub = await dev.subscribe();
@@ -58,7 +69,10 @@ describe('delivery', () => {
     await back.authenticate(keys);
     await back.subscribe();
     expect((await back.nextEvent(decisionId)).messageId).toBe(decisionId);
-    expect(await t.agent.route({ targetDeviceId: 'no-such-device' })).toMatchObject({ status: S.NO_DEVICES, decisionId: '' });
+    expect(await t.agent.route({ targetDeviceId: 'no-such-device' })).toMatchObject({
+      status: S.NO_DEVICES,
+      decisionId: '',
+    });
   });
 });
 
@@ -73,23 +87,38 @@ describe('outcomes', () => {
     await a.dev.nextEvent(decisionId);
     await b.dev.nextEvent(decisionId);
 
-    expect((await t.agent.outcome(decisionId, id.identityId))).toMatchObject({ pending: true, outcome: O.DECISION_OUTCOME_PENDING });
+    expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({
+      pending: true,
+      outcome: O.DECISION_OUTCOME_PENDING,
+    });
     const win = await b.dev.outcome(decisionId, 'REJECT');
-    expect(win.payload).toEqual({ $case: 'decisionOutcome', value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT } });
+    expect(win.payload).toEqual({
+      $case: 'decisionOutcome',
+      value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT },
+    });
     const routed = await a.dev.waitFor((r) => r.payload?.$case === 'decisionRouted');
     expect(routed).toMatchObject({ messageId: decisionId, payload: { value: { decisionId } } });
     expect(b.dev.events('decisionRouted')).toHaveLength(0);
 
     const late = await a.dev.outcome(decisionId, 'APPROVE');
-    expect(late.payload).toEqual({ $case: 'decisionOutcome', value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT } });
-    expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({ pending: false, outcome: O.DECISION_OUTCOME_REJECTED });
+    expect(late.payload).toEqual({
+      $case: 'decisionOutcome',
+      value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT },
+    });
+    expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({
+      pending: false,
+      outcome: O.DECISION_OUTCOME_REJECTED,
+    });
     // The offline device never saw it: its copy is cancelled, nothing is sent on subscribe.
     await c.dev.subscribe();
     await tick();
     expect(c.dev.events('decisionEvent')).toHaveLength(0);
     expect(t.relay.store.decisions.getDelivery(t.app.appId, decisionId, c.deviceId)?.status).toBe('CANCELLED');
     // Routing the closed decision again is refused.
-    expect(await t.agent.route({ targetDeviceId: c.deviceId, decisionId })).toMatchObject({ status: S.REJECTED, decisionId });
+    expect(await t.agent.route({ targetDeviceId: c.deviceId, decisionId })).toMatchObject({
+      status: S.REJECTED,
+      decisionId,
+    });
   });
 
   it('tells a device that saw a decision but was offline when it closed, once, on its next subscribe', async () => {
@@ -110,7 +139,9 @@ describe('outcomes', () => {
     await again.authenticate(b.keys);
     await again.subscribe();
     await tick();
-    expect(again.received.filter((r) => r.payload?.$case === 'decisionRouted' || r.payload?.$case === 'decisionEvent')).toHaveLength(0);
+    expect(
+      again.received.filter((r) => r.payload?.$case === 'decisionRouted' || r.payload?.$case === 'decisionEvent'),
+    ).toHaveLength(0);
   });
 
   it('accepts ack before the outcome and after it (protocol §10.1) without changing the outcome', async () => {
@@ -123,14 +154,24 @@ describe('outcomes', () => {
       await event;
     }
     expect((await dev.ack(before)).payload).toEqual({ $case: 'decisionAck', value: { decisionId: before } });
-    expect(t.relay.store.decisions.getDecision({ appId: t.app.appId, decisionId: before, identityId: 'acker' })?.status).toBe('ACKNOWLEDGED');
+    expect(
+      t.relay.store.decisions.getDecision({ appId: t.app.appId, decisionId: before, identityId: 'acker' })?.status,
+    ).toBe('ACKNOWLEDGED');
     await dev.outcome(before, 'APPROVE');
 
     await dev.outcome(after, 'REJECT'); // the official SDK's order: outcome first
     expect((await dev.ack(after)).payload).toEqual({ $case: 'decisionAck', value: { decisionId: after } });
-    expect(await t.agent.outcome(before, 'acker')).toMatchObject({ pending: false, outcome: O.DECISION_OUTCOME_APPROVED });
-    expect(await t.agent.outcome(after, 'acker')).toMatchObject({ pending: false, outcome: O.DECISION_OUTCOME_REJECTED });
-    expect(t.relay.store.decisions.getDecision({ appId: t.app.appId, decisionId: after, identityId: 'acker' })?.status).toBe('REJECTED');
+    expect(await t.agent.outcome(before, 'acker')).toMatchObject({
+      pending: false,
+      outcome: O.DECISION_OUTCOME_APPROVED,
+    });
+    expect(await t.agent.outcome(after, 'acker')).toMatchObject({
+      pending: false,
+      outcome: O.DECISION_OUTCOME_REJECTED,
+    });
+    expect(
+      t.relay.store.decisions.getDecision({ appId: t.app.appId, decisionId: after, identityId: 'acker' })?.status,
+    ).toBe('REJECTED');
     expect(t.relay.store.decisions.auditOf(t.app.appId, after).map((e) => e.event)).toEqual([
       'decision.created',
       'delivery.delivered',
@@ -145,10 +186,19 @@ describe('outcomes', () => {
     const { dev, deviceId } = await t.addDevice({ identityType: 'user_id', identityId: 'zero' });
     const decisionId = randomUUID();
     await t.agent.route({ targetDeviceId: deviceId, decisionId });
-    const bad = await dev.request({ $case: 'decisionOutcome', value: { decisionId, outcome: 7 as device.DecisionOutcomeValue, receivedAt: 0n } });
+    const bad = await dev.request({
+      $case: 'decisionOutcome',
+      value: { decisionId, outcome: 7 as device.DecisionOutcomeValue, receivedAt: 0n },
+    });
     expect(errorOf(bad)?.code).toBe(device.ErrorCode.INVALID_REQUEST);
-    const r = await dev.request({ $case: 'decisionOutcome', value: device.DecisionOutcome.fromPartial({ decisionId }) });
-    expect(r.payload).toMatchObject({ $case: 'decisionOutcome', value: { outcome: device.DecisionOutcomeValue.APPROVE } });
+    const r = await dev.request({
+      $case: 'decisionOutcome',
+      value: device.DecisionOutcome.fromPartial({ decisionId }),
+    });
+    expect(r.payload).toMatchObject({
+      $case: 'decisionOutcome',
+      value: { outcome: device.DecisionOutcomeValue.APPROVE },
+    });
     expect(await t.agent.outcome(decisionId, 'zero')).toMatchObject({ outcome: O.DECISION_OUTCOME_APPROVED });
   });
 
@@ -170,10 +220,16 @@ describe('expiry (injected clock)', () => {
     t.clock.advance(599_999);
     expect(await t.agent.outcome(decisionId, 'slow')).toMatchObject({ pending: true });
     t.clock.advance(1);
-    expect(await t.agent.outcome(decisionId, 'slow')).toMatchObject({ pending: false, outcome: O.DECISION_OUTCOME_EXPIRED });
+    expect(await t.agent.outcome(decisionId, 'slow')).toMatchObject({
+      pending: false,
+      outcome: O.DECISION_OUTCOME_EXPIRED,
+    });
     // The subscribed device that saw it is soft-cancelled.
     expect((await dev.waitFor((r) => r.payload?.$case === 'decisionRouted')).messageId).toBe(decisionId);
-    expect(errorOf(await dev.outcome(decisionId, 'APPROVE'))).toMatchObject({ code: device.ErrorCode.INVALID_REQUEST, message: 'decision expired' });
+    expect(errorOf(await dev.outcome(decisionId, 'APPROVE'))).toMatchObject({
+      code: device.ErrorCode.INVALID_REQUEST,
+      message: 'decision expired',
+    });
     expect(await t.agent.outcome(decisionId, 'slow')).toMatchObject({ outcome: O.DECISION_OUTCOME_EXPIRED });
   });
 
@@ -184,7 +240,9 @@ describe('expiry (injected clock)', () => {
     expect(t.relay.sweepExpired()).toBe(0);
     t.clock.advance(30_000);
     expect(t.relay.sweepExpired()).toBe(1);
-    expect(t.relay.store.decisions.getOutcome({ appId: t.app.appId, decisionId, identityId: 'sweep' })?.outcome).toBe('EXPIRED');
+    expect(t.relay.store.decisions.getOutcome({ appId: t.app.appId, decisionId, identityId: 'sweep' })?.outcome).toBe(
+      'EXPIRED',
+    );
     expect(t.relay.store.decisions.getDelivery(t.app.appId, decisionId, deviceId)?.status).toBe('CANCELLED');
     expect(t.relay.store.decisions.auditOf(t.app.appId, decisionId).map((e) => e.event)).toContain('decision.expired');
   });
@@ -197,6 +255,9 @@ describe('expiry (injected clock)', () => {
     await dev.outcome(decisionId, 'APPROVE');
     t.clock.advance(60_000);
     t.relay.sweepExpired();
-    expect(await t.agent.outcome(decisionId, 'quick')).toMatchObject({ pending: false, outcome: O.DECISION_OUTCOME_APPROVED });
+    expect(await t.agent.outcome(decisionId, 'quick')).toMatchObject({
+      pending: false,
+      outcome: O.DECISION_OUTCOME_APPROVED,
+    });
   });
 });

@@ -3,7 +3,19 @@ import { createConsoleLogger, redactFields } from './logger.js';
 
 describe('logger', () => {
   it('redacts secret-looking fields whatever the call site passes', () => {
-    expect(redactFields({ appToken: 'noxy_at_x', signingSecret: 's', code: 'ABC', ciphertext: 'c', pqPublicKey: 'k', nonce: 'n', appId: 'app_1', errorCode: 'E', count: 3 })).toEqual({
+    expect(
+      redactFields({
+        appToken: 'noxy_at_x',
+        signingSecret: 's',
+        code: 'ABC',
+        ciphertext: 'c',
+        pqPublicKey: 'k',
+        nonce: 'n',
+        appId: 'app_1',
+        errorCode: 'E',
+        count: 3,
+      }),
+    ).toEqual({
       appToken: '[redacted]',
       signingSecret: '[redacted]',
       code: '[redacted]',

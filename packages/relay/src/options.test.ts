@@ -27,7 +27,16 @@ describe('relay options', () => {
 
   it('applies the documented defaults', () => {
     const o = resolveOptions({ dataDir: ':memory:' });
-    expect(o).toMatchObject({ host: '127.0.0.1', grpcPort: 0, httpPort: 0, agentPerSecond: 200, devicePerSecond: 20, defaultTtlSeconds: 600, replayWindowMs: 300_000, exposeDeviceSigningKeys: false });
+    expect(o).toMatchObject({
+      host: '127.0.0.1',
+      grpcPort: 0,
+      httpPort: 0,
+      agentPerSecond: 200,
+      devicePerSecond: 20,
+      defaultTtlSeconds: 600,
+      replayWindowMs: 300_000,
+      exposeDeviceSigningKeys: false,
+    });
   });
 
   it('knows loopback addresses', () => {

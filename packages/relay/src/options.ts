@@ -83,7 +83,8 @@ function int(value: unknown, field: string, min: number, max: number, fallback: 
 
 function rate(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidOption(field, 'a positive number', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw invalidOption(field, 'a positive number', value);
   return value;
 }
 
@@ -128,7 +129,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     if (!pem(tls.cert)) throw invalidOption('tls.cert', 'a PEM certificate (string or Buffer)');
     if (!pem(tls.key)) throw invalidOption('tls.key', 'a PEM private key (string or Buffer)');
   }
-  if (options.now !== undefined && typeof options.now !== 'function') throw invalidOption('now', 'a function returning ms', options.now);
+  if (options.now !== undefined && typeof options.now !== 'function')
+    throw invalidOption('now', 'a function returning ms', options.now);
   if (options.webRoot !== undefined && (typeof options.webRoot !== 'string' || options.webRoot === '')) {
     throw invalidOption('webRoot', 'a folder path', options.webRoot);
   }

@@ -7,7 +7,16 @@
 import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { agent, device, push } from '@noxy-approval/proto';
-import { createApp, createPairing, relayStatus, type CreateAppOptions, type CreatedApp, type CreatePairingOptions, type Pairing, type RelayStatus } from './admin.js';
+import {
+  createApp,
+  createPairing,
+  relayStatus,
+  type CreateAppOptions,
+  type CreatedApp,
+  type CreatePairingOptions,
+  type Pairing,
+  type RelayStatus,
+} from './admin.js';
 import { agentServiceImpl, pushServiceImpl, type AgentContext } from './agent-service.js';
 import { deviceServiceImpl } from './device-grpc.js';
 import type { SessionContext } from './device-session.js';
@@ -98,8 +107,23 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   if (warning) logger.warn(warning);
   const store = RelayStore.open(o.dataDir);
   const live = new LiveRegistry();
-  const engine = new DecisionEngine({ store, live, now, logger, defaultTtlSeconds: o.defaultTtlSeconds, maxTtlSeconds: o.maxTtlSeconds, maxDrain: 10_000 });
-  const sessionCtx: SessionContext = { store, engine, replay: new ReplayGuard(o.replayWindowMs, now), now, logger, devicePerSecond: o.devicePerSecond };
+  const engine = new DecisionEngine({
+    store,
+    live,
+    now,
+    logger,
+    defaultTtlSeconds: o.defaultTtlSeconds,
+    maxTtlSeconds: o.maxTtlSeconds,
+    maxDrain: 10_000,
+  });
+  const sessionCtx: SessionContext = {
+    store,
+    engine,
+    replay: new ReplayGuard(o.replayWindowMs, now),
+    now,
+    logger,
+    devicePerSecond: o.devicePerSecond,
+  };
   const agentCtx: AgentContext = {
     store,
     engine,
@@ -123,7 +147,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let httpPort: number;
   try {
     const credentials = o.tls
-      ? ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(o.tls.cert), private_key: Buffer.from(o.tls.key) }], false)
+      ? ServerCredentials.createSsl(
+          null,
+          [{ cert_chain: Buffer.from(o.tls.cert), private_key: Buffer.from(o.tls.key) }],
+          false,
+        )
       : ServerCredentials.createInsecure();
     grpcPort = await bindGrpc(grpc, `${hostForUrl(o.host)}:${o.grpcPort}`, credentials);
     httpPort = await listenHttp(http, o.host, o.httpPort);

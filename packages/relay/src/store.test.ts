@@ -38,17 +38,33 @@ describe('store', () => {
     const app = createApp(store, 1_000, { name: 'kept', quotaTotal: 3 });
     expect(() => createApp(store, 1_000, { name: '' })).toThrow(/"name"/);
     expect(() => createApp(store, 1_000, { name: 'x', quotaTotal: -1 })).toThrow(/"quotaTotal"/);
-    expect(() => createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: 'nope', identity: 'a@example.com' })).toThrow(/"appId"/);
-    expect(() => createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: app.appId, identity: 'a@example.com', ttlSeconds: 0 })).toThrow(/"ttlSeconds"/);
-    expect(() => createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: app.appId, identity: { type: 'phone', id: '555' } })).toThrow(/"identity.id"/);
+    expect(() =>
+      createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: 'nope', identity: 'a@example.com' }),
+    ).toThrow(/"appId"/);
+    expect(() =>
+      createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: app.appId, identity: 'a@example.com', ttlSeconds: 0 }),
+    ).toThrow(/"ttlSeconds"/);
+    expect(() =>
+      createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: app.appId, identity: { type: 'phone', id: '555' } }),
+    ).toThrow(/"identity.id"/);
     const p = createPairing(store, 1_000, 'http://127.0.0.1:1', { appId: app.appId, identity: '+15551230000' });
     store.close();
     const reopened = RelayStore.open(dir);
     try {
-      expect(reopened.apps.get(app.appId)).toMatchObject({ name: 'kept', quotaTotal: 3, signingSecret: app.signingSecret });
-      expect(reopened.apps.openPairings(app.appId, 'phone', '+15551230000', 2_000).map((x) => x.code)).toEqual([p.code]);
+      expect(reopened.apps.get(app.appId)).toMatchObject({
+        name: 'kept',
+        quotaTotal: 3,
+        signingSecret: app.signingSecret,
+      });
+      expect(reopened.apps.openPairings(app.appId, 'phone', '+15551230000', 2_000).map((x) => x.code)).toEqual([
+        p.code,
+      ]);
       expect(reopened.apps.openPairings(app.appId, 'phone', '+15551230000', p.expiresAt)).toEqual([]);
-      expect(relayStatus(reopened, 1_000)).toMatchObject({ apps: [{ appId: app.appId, quotaUsed: 0, quotaTotal: 3 }], devices: { total: 0, active: 0 }, decisions: { total: 0 } });
+      expect(relayStatus(reopened, 1_000)).toMatchObject({
+        apps: [{ appId: app.appId, quotaUsed: 0, quotaTotal: 3 }],
+        devices: { total: 0, active: 0 },
+        decisions: { total: 0 },
+      });
     } finally {
       reopened.close();
     }

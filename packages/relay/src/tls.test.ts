@@ -12,7 +12,11 @@ const cert = fixture('localhost-cert.pem');
 
 let relay: Relay;
 beforeAll(async () => {
-  relay = await startRelay({ dataDir: ':memory:', logger: silentLogger, tls: { cert, key: fixture('localhost-key.pem') } });
+  relay = await startRelay({
+    dataDir: ':memory:',
+    logger: silentLogger,
+    tls: { cert, key: fixture('localhost-key.pem') },
+  });
 });
 afterAll(async () => {
   await relay.close();
@@ -25,7 +29,9 @@ describe('TLS', () => {
     const md = new Metadata();
     md.set('authorization', `Bearer ${app.appToken}`);
     const target = new URL(relay.grpcUrl).host;
-    const secure = new agent.AgentServiceClient(target, credentials.createSsl(cert), { 'grpc.ssl_target_name_override': 'localhost' });
+    const secure = new agent.AgentServiceClient(target, credentials.createSsl(cert), {
+      'grpc.ssl_target_name_override': 'localhost',
+    });
     const quota = await new Promise<agent.GetQuotaResponse>((resolve, reject) =>
       secure.getQuota({ requestId: randomUUID() }, md, (e, r) => (e ? reject(e) : resolve(r))),
     );

@@ -43,10 +43,13 @@ class WsDevice {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no matching frame')), timeoutMs);
-      this.#waiters.push({ match, resolve: (f) => {
+      this.#waiters.push({
+        match,
+        resolve: (f) => {
           clearTimeout(timer);
           resolve(f);
-        } });
+        },
+      });
     });
   }
 
@@ -56,7 +59,16 @@ class WsDevice {
 
   request(payload: Frame, envelope: Frame = {}): Promise<Frame> {
     const requestId = randomUUID();
-    const frame = { requestId, appId: this.appId, sessionId: this.sessionId, deviceId: this.deviceId, timestamp: this.now(), nonce: randomBytes(12).toString('base64'), payload, ...envelope };
+    const frame = {
+      requestId,
+      appId: this.appId,
+      sessionId: this.sessionId,
+      deviceId: this.deviceId,
+      timestamp: this.now(),
+      nonce: randomBytes(12).toString('base64'),
+      payload,
+      ...envelope,
+    };
     const answer = this.waitFor((f) => f.requestId === requestId);
     // Binary UTF-8 frames, as the browser SDK sends them.
     this.sendRaw(Buffer.from(JSON.stringify(frame)), true);
@@ -94,12 +106,31 @@ describe('WebSocket JSON Client API', () => {
     const devicePubkeys = { publicKey: b64(keys.publicKey), pqPublicKey: b64(keys.pqPublicKey) };
     const auth = await d.request({ devicePubkeys });
     expect(auth).toMatchObject({ status: 'OK', authenticate: { requiresRegistration: true } });
-    const mac = registrationMac(t.app.signingSecret, { appId: t.app.appId, identityType: 'email', identityId: 'web@example.com', ...keys, deviceType: 'browser' });
-    const reg = await d.request({ devicePubkeys, identityType: 'email', identityId: 'web@example.com', signature: b64(mac), type: 'browser' });
-    expect(reg.registerDevice).toMatchObject({ deviceId: expect.any(String), sessionId: expect.any(String), registeredAt: t.clock.now() });
+    const mac = registrationMac(t.app.signingSecret, {
+      appId: t.app.appId,
+      identityType: 'email',
+      identityId: 'web@example.com',
+      ...keys,
+      deviceType: 'browser',
+    });
+    const reg = await d.request({
+      devicePubkeys,
+      identityType: 'email',
+      identityId: 'web@example.com',
+      signature: b64(mac),
+      type: 'browser',
+    });
+    expect(reg.registerDevice).toMatchObject({
+      deviceId: expect.any(String),
+      sessionId: expect.any(String),
+      registeredAt: t.clock.now(),
+    });
     d.sessionId = reg.registerDevice.sessionId;
     d.deviceId = reg.registerDevice.deviceId;
-    expect(await d.request({ subscribe: true })).toMatchObject({ status: 'OK', subscribeDecisions: { subscribed: true } });
+    expect(await d.request({ subscribe: true })).toMatchObject({
+      status: 'OK',
+      subscribeDecisions: { subscribed: true },
+    });
 
     const decisionId = randomUUID();
     const kyberCt = Buffer.alloc(1088, 3);
@@ -109,23 +140,53 @@ describe('WebSocket JSON Client API', () => {
     expect(event).toMatchObject({ messageId: decisionId, status: 'OK', decisionEvent: { kyberCt: b64(kyberCt) } });
     expect(Buffer.from(event.decisionEvent.nonce, 'base64')).toHaveLength(12);
 
-    expect(await d.request({ messageId: decisionId, receivedAt: t.clock.now() })).toMatchObject({ decisionAck: { decisionId } });
-    expect(await d.request({ decisionId, outcome: 'REJECT', receivedAt: t.clock.now() })).toMatchObject({ decisionOutcome: { decisionId, outcome: 'REJECT' } });
-    expect(await t.agent.outcome(decisionId, 'web@example.com')).toMatchObject({ pending: false, outcome: agent.DecisionOutcome.DECISION_OUTCOME_REJECTED });
+    expect(await d.request({ messageId: decisionId, receivedAt: t.clock.now() })).toMatchObject({
+      decisionAck: { decisionId },
+    });
+    expect(await d.request({ decisionId, outcome: 'REJECT', receivedAt: t.clock.now() })).toMatchObject({
+      decisionOutcome: { decisionId, outcome: 'REJECT' },
+    });
+    expect(await t.agent.outcome(decisionId, 'web@example.com')).toMatchObject({
+      pending: false,
+      outcome: agent.DecisionOutcome.DECISION_OUTCOME_REJECTED,
+    });
   });
 
   it('registers a wallet via walletAddress and a phone via a pairing code', async () => {
     const d = await wsDevice();
     const wallet = '0x742d35Cc6634C0532925a3b844Bc454e4438f44e';
     const keys = syntheticDeviceKeys();
-    const mac = registrationMac(t.app.signingSecret, { appId: t.app.appId, identityType: 'wallet', identityId: wallet, ...keys, deviceType: 'browser' });
-    const reg = await d.request({ devicePubkeys: { publicKey: b64(keys.publicKey), pqPublicKey: b64(keys.pqPublicKey) }, walletAddress: wallet, signature: b64(mac), type: 'browser' });
+    const mac = registrationMac(t.app.signingSecret, {
+      appId: t.app.appId,
+      identityType: 'wallet',
+      identityId: wallet,
+      ...keys,
+      deviceType: 'browser',
+    });
+    const reg = await d.request({
+      devicePubkeys: { publicKey: b64(keys.publicKey), pqPublicKey: b64(keys.pqPublicKey) },
+      walletAddress: wallet,
+      signature: b64(mac),
+      type: 'browser',
+    });
     expect(reg.registerDevice?.deviceId).toBeTruthy();
 
     const pairing = t.relay.createPairing({ appId: t.app.appId, identity: '+15557654321' });
     const k2 = syntheticDeviceKeys();
-    const mac2 = registrationMac(pairing.code, { appId: t.app.appId, identityType: 'phone', identityId: '+15557654321', ...k2, deviceType: 'browser' });
-    const p = await (await wsDevice()).request({ devicePubkeys: { publicKey: [...k2.publicKey], pqPublicKey: b64(k2.pqPublicKey) }, identityType: 'phone', identityId: '+15557654321', signature: b64(mac2), type: 'browser' });
+    const mac2 = registrationMac(pairing.code, {
+      appId: t.app.appId,
+      identityType: 'phone',
+      identityId: '+15557654321',
+      ...k2,
+      deviceType: 'browser',
+    });
+    const p = await (await wsDevice()).request({
+      devicePubkeys: { publicKey: [...k2.publicKey], pqPublicKey: b64(k2.pqPublicKey) },
+      identityType: 'phone',
+      identityId: '+15557654321',
+      signature: b64(mac2),
+      type: 'browser',
+    });
     expect(p.registerDevice?.deviceId).toBeTruthy();
   });
 
@@ -135,11 +196,16 @@ describe('WebSocket JSON Client API', () => {
     const err = await d.waitFor((f) => f.error !== undefined);
     expect(err).toMatchObject({ requestId: '', status: 'ERROR', error: { code: 'INVALID_REQUEST', retryable: false } });
     const shapeless = await d.request({ nothing: 1 });
-    expect(shapeless).toMatchObject({ status: 'ERROR', error: { code: 'INVALID_REQUEST', message: expect.stringContaining('payload') } });
+    expect(shapeless).toMatchObject({
+      status: 'ERROR',
+      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('payload') },
+    });
     const badBytes = await d.request({ devicePubkeys: { publicKey: '***', pqPublicKey: '' } });
     expect(badBytes.error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('publicKey') });
     const keys = syntheticDeviceKeys();
-    const ok = await d.request({ devicePubkeys: { publicKey: b64(keys.publicKey), pqPublicKey: b64(keys.pqPublicKey) } });
+    const ok = await d.request({
+      devicePubkeys: { publicKey: b64(keys.publicKey), pqPublicKey: b64(keys.pqPublicKey) },
+    });
     expect(ok).toMatchObject({ status: 'OK', authenticate: { requiresRegistration: true } });
   });
 
@@ -149,7 +215,9 @@ describe('WebSocket JSON Client API', () => {
     const keys = syntheticDeviceKeys();
     const devicePubkeys = { publicKey: b64(keys.publicKey), pqPublicKey: b64(keys.pqPublicKey) };
     expect((await d.request({ devicePubkeys }, { nonce: b64(randomBytes(4)) })).error?.code).toBe('INVALID_NONCE');
-    expect((await d.request({ devicePubkeys }, { timestamp: t.clock.now() - 600_000 })).error?.code).toBe('REPLAY_DETECTED');
+    expect((await d.request({ devicePubkeys }, { timestamp: t.clock.now() - 600_000 })).error?.code).toBe(
+      'REPLAY_DETECTED',
+    );
   });
 
   it('serves /healthz over HTTP and nothing else without a web root', async () => {

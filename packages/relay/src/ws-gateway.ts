@@ -52,7 +52,9 @@ export function attachWsGateway(server: Server, ctx: SessionContext): WsGateway 
     ctx.logger.debug('device socket opened', { connection: session.label });
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data: RawData) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
       const parsed = parseWsRequest(text);
       if (isJsonProblem(parsed)) session.malformed(parsed.requestId, parsed.message);
       else session.handle(parsed);

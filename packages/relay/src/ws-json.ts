@@ -66,16 +66,32 @@ function enumValue(v: unknown, field: string, names: readonly string[], aliases:
   throw new FieldError(`"${field}" expected one of ${names.join(', ')}`);
 }
 
-const IDENTITY_NAMES = ['IDENTITY_TYPE_WALLET', 'IDENTITY_TYPE_EMAIL', 'IDENTITY_TYPE_PHONE', 'IDENTITY_TYPE_USER_ID'] as const;
+const IDENTITY_NAMES = [
+  'IDENTITY_TYPE_WALLET',
+  'IDENTITY_TYPE_EMAIL',
+  'IDENTITY_TYPE_PHONE',
+  'IDENTITY_TYPE_USER_ID',
+] as const;
 const IDENTITY_ALIASES = { wallet: 0, email: 1, phone: 2, user_id: 3 };
 
 function keys(v: unknown, field: string): device.DevicePublicKeys | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) throw new FieldError(`"${field}" expected an object`);
-  return { publicKey: bytes(v.publicKey ?? v.public_key, `${field}.publicKey`), pqPublicKey: bytes(v.pqPublicKey ?? v.pq_public_key, `${field}.pqPublicKey`) };
+  return {
+    publicKey: bytes(v.publicKey ?? v.public_key, `${field}.publicKey`),
+    pqPublicKey: bytes(v.pqPublicKey ?? v.pq_public_key, `${field}.pqPublicKey`),
+  };
 }
 
-const TAGS = ['authenticate', 'registerDevice', 'subscribeDecisions', 'revokeDevice', 'rotateDeviceKeys', 'decisionOutcome', 'decisionAck'] as const;
+const TAGS = [
+  'authenticate',
+  'registerDevice',
+  'subscribeDecisions',
+  'revokeDevice',
+  'rotateDeviceKeys',
+  'decisionOutcome',
+  'decisionAck',
+] as const;
 type Tag = (typeof TAGS)[number];
 
 // The browser SDK sends payloads untagged (protocol.md §5.4 table); recognise them by shape.
@@ -113,11 +129,25 @@ function payloadOf(tag: Tag, p: Json): Payload {
         },
       };
     case 'subscribeDecisions': {
-      if (p.subscribe !== undefined && typeof p.subscribe !== 'boolean') throw new FieldError('"payload.subscribe" expected a boolean');
-      return { $case: tag, value: { subscribe: p.subscribe as boolean | undefined, apnToken: optStr(p.apnToken, 'payload.apnToken'), fcmToken: optStr(p.fcmToken, 'payload.fcmToken') } };
+      if (p.subscribe !== undefined && typeof p.subscribe !== 'boolean')
+        throw new FieldError('"payload.subscribe" expected a boolean');
+      return {
+        $case: tag,
+        value: {
+          subscribe: p.subscribe as boolean | undefined,
+          apnToken: optStr(p.apnToken, 'payload.apnToken'),
+          fcmToken: optStr(p.fcmToken, 'payload.fcmToken'),
+        },
+      };
     }
     case 'revokeDevice':
-      return { $case: tag, value: { walletAddress: str(p.walletAddress, 'payload.walletAddress'), signature: bytes(p.signature, 'payload.signature') } };
+      return {
+        $case: tag,
+        value: {
+          walletAddress: str(p.walletAddress, 'payload.walletAddress'),
+          signature: bytes(p.signature, 'payload.signature'),
+        },
+      };
     case 'rotateDeviceKeys':
       return {
         $case: tag,
@@ -140,7 +170,13 @@ function payloadOf(tag: Tag, p: Json): Payload {
       };
     case 'decisionAck':
       // v1 ClientAck shape `{messageId}` (browser SDK) and `{decisionId}` are both accepted.
-      return { $case: tag, value: { decisionId: str(p.decisionId ?? p.messageId, 'payload.decisionId'), receivedAt: uint64(p.receivedAt, 'payload.receivedAt') } };
+      return {
+        $case: tag,
+        value: {
+          decisionId: str(p.decisionId ?? p.messageId, 'payload.decisionId'),
+          receivedAt: uint64(p.receivedAt, 'payload.receivedAt'),
+        },
+      };
   }
 }
 
@@ -189,7 +225,11 @@ const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 function payloadJson(p: NonNullable<device.DeviceResponse['payload']>): Json {
   switch (p.$case) {
     case 'authenticate':
-      return { requiresRegistration: p.value.requiresRegistration, deviceId: p.value.deviceId, sessionId: p.value.sessionId };
+      return {
+        requiresRegistration: p.value.requiresRegistration,
+        deviceId: p.value.deviceId,
+        sessionId: p.value.sessionId,
+      };
     case 'registerDevice':
       return { deviceId: p.value.deviceId, registeredAt: Number(p.value.registeredAt), sessionId: p.value.sessionId };
     case 'subscribeDecisions':

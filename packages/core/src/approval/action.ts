@@ -54,13 +54,27 @@ export function canonicalJson(value: unknown, field = 'args'): string {
 }
 
 /** The fields the hash covers, in one place so devices and executors can recompute it. */
-export function actionHashInput(p: Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>): unknown {
-  return { v: 1, kind: 'propose_tool_call', decision_id: p.decision_id, tool: p.tool, args: p.args, expires_at: p.expires_at, agent: p.agent ?? null };
+export function actionHashInput(
+  p: Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>,
+): unknown {
+  return {
+    v: 1,
+    kind: 'propose_tool_call',
+    decision_id: p.decision_id,
+    tool: p.tool,
+    args: p.args,
+    expires_at: p.expires_at,
+    agent: p.agent ?? null,
+  };
 }
 
 /** SHA-256 hex of the canonical action. */
-export function computeActionHash(p: Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>): string {
-  return createHash('sha256').update(canonicalJson(actionHashInput(p))).digest('hex');
+export function computeActionHash(
+  p: Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>,
+): string {
+  return createHash('sha256')
+    .update(canonicalJson(actionHashInput(p)))
+    .digest('hex');
 }
 
 /** Inputs of {@link buildApprovalPayload}. */
@@ -82,7 +96,9 @@ export interface BuildPayloadInput {
 export function buildApprovalPayload(input: BuildPayloadInput): ApprovalPayload {
   const size = Buffer.byteLength(canonicalJson(input.args));
   if (size > MAX_ACTION_BYTES) {
-    throw new NoxyError('INVALID_ARGUMENT', `"args" expected at most ${MAX_ACTION_BYTES} bytes of JSON, got ${size}`, { field: 'args' });
+    throw new NoxyError('INVALID_ARGUMENT', `"args" expected at most ${MAX_ACTION_BYTES} bytes of JSON, got ${size}`, {
+      field: 'args',
+    });
   }
   const base = {
     decision_id: input.decisionId,

@@ -8,7 +8,9 @@ const identity = 'alice@example.com';
 const input = { tool: 'transfer_funds', args: { to: 'bob', amount: 25 }, title: 'Send 25 to Bob' };
 
 /** A client double: sends take `sendMs` of (fake) time, waits return `outcome`. */
-function fakeClient(opts: { outcome?: WaitResult['outcome']; sendMs?: number; ttlSeconds?: number; fail?: NoxyError } = {}) {
+function fakeClient(
+  opts: { outcome?: WaitResult['outcome']; sendMs?: number; ttlSeconds?: number; fail?: NoxyError } = {},
+) {
   let now = 1_000_000;
   const waits: WaitOptions[] = [];
   const sends: { decision: object; ttlSeconds: number | undefined }[] = [];
@@ -17,8 +19,17 @@ function fakeClient(opts: { outcome?: WaitResult['outcome']; sendMs?: number; tt
     async sendDecision(_id: unknown, decision: object, o: { decisionId?: string; ttlSeconds?: number } = {}) {
       sends.push({ decision, ttlSeconds: o.ttlSeconds });
       now += opts.sendMs ?? 0;
-      const deliveries = opts.fail ? [{ deviceId: 'd1', status: 'failed' as const, error: opts.fail }] : [{ deviceId: 'd1', status: 'delivered' as const }];
-      return { decisionId: o.decisionId!, identity: { type: 'email', id: identity }, expiresAt: now + 600_000, ttlSeconds: 600, deliveries, delivered: opts.fail ? 0 : 1 } satisfies SentDecision;
+      const deliveries = opts.fail
+        ? [{ deviceId: 'd1', status: 'failed' as const, error: opts.fail }]
+        : [{ deviceId: 'd1', status: 'delivered' as const }];
+      return {
+        decisionId: o.decisionId!,
+        identity: { type: 'email', id: identity },
+        expiresAt: now + 600_000,
+        ttlSeconds: 600,
+        deliveries,
+        delivered: opts.fail ? 0 : 1,
+      } satisfies SentDecision;
     },
     async waitForDecisionOutcome(o: WaitOptions): Promise<WaitResult> {
       waits.push(o);
@@ -60,7 +71,10 @@ describe('approval engine', () => {
     const f = fakeClient();
     const engine = createApprovalEngine({ client: f.client, clock: f.clock });
     const args = JSON.parse('{"cmd":"ls","__proto__":{"cmd":"rm -rf /"}}') as Record<string, unknown>;
-    await expect(engine.requestApproval({ ...input, args }, { identity })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'args' });
+    await expect(engine.requestApproval({ ...input, args }, { identity })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'args',
+    });
     expect(f.sends).toHaveLength(0);
   });
 
@@ -74,6 +88,8 @@ describe('approval engine', () => {
     const f = fakeClient({ outcome: 'pending' });
     const engine = createApprovalEngine({ client: f.client, clock: f.clock });
     const r = await engine.requestApproval(input, { identity, holdMs: 1 });
-    await expect(engine.checkApproval({ decision_id: r.decisionId }, { identity: 'mallory@example.com' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      engine.checkApproval({ decision_id: r.decisionId }, { identity: 'mallory@example.com' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

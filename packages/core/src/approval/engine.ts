@@ -75,7 +75,10 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const path = issue.path.length > 0 ? issue.path.join('.') : what;
-  const extra = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')}: the identity, endpoint and token come from configuration, not from tool arguments)` : '';
+  const extra =
+    issue.code === 'unrecognized_keys'
+      ? ` (${issue.keys.join(', ')}: the identity, endpoint and token come from configuration, not from tool arguments)`
+      : '';
   throw new NoxyError('INVALID_ARGUMENT', `"${path}" ${issue.message}${extra}`, { field: path });
 }
 
@@ -113,7 +116,9 @@ function resultOf(record: ApprovalRecord, outcome: DecisionOutcome, alreadyRepor
     decisionId: record.decisionId,
     actionHash: record.actionHash,
     tool: record.tool,
-    ...(record.decidedAt !== undefined && isTerminalOutcome(outcome) ? { decidedAt: new Date(record.decidedAt).toISOString() } : {}),
+    ...(record.decidedAt !== undefined && isTerminalOutcome(outcome)
+      ? { decidedAt: new Date(record.decidedAt).toISOString() }
+      : {}),
     expiresAt,
     message: outcomeMessage(outcome, facts),
   };
@@ -154,9 +159,28 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       const identity = parseIdentity(call.identity, 'identity');
       const decisionId = randomUUID();
       const requestedAt = clock.now();
-      const payload = buildApprovalPayload({ decisionId, tool, args, title, summary, requestedAt, expiresAt: requestedAt + ttlSeconds * 1000, agent });
-      const record: ApprovalRecord = { decisionId, identity, tool, actionHash: payload.action_hash, expiresAt: Date.parse(payload.expires_at) };
-      const sent = await client.sendDecision(identity, payload, { decisionId, ttlSeconds, ...(call.signal ? { signal: call.signal } : {}) });
+      const payload = buildApprovalPayload({
+        decisionId,
+        tool,
+        args,
+        title,
+        summary,
+        requestedAt,
+        expiresAt: requestedAt + ttlSeconds * 1000,
+        agent,
+      });
+      const record: ApprovalRecord = {
+        decisionId,
+        identity,
+        tool,
+        actionHash: payload.action_hash,
+        expiresAt: Date.parse(payload.expires_at),
+      };
+      const sent = await client.sendDecision(identity, payload, {
+        decisionId,
+        ttlSeconds,
+        ...(call.signal ? { signal: call.signal } : {}),
+      });
       assertDelivered(sent);
       await store.set(record);
       // The hold bounds the whole call (an MCP host's timeout counts from the request), so the
@@ -171,7 +195,11 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       const record = await store.get(decision_id);
       // Same answer for unknown and foreign ids: nothing about other identities leaks.
       if (!record || record.identity.id !== identity.id || record.identity.type !== identity.type) {
-        throw new NoxyError('NOT_FOUND', `unknown decision_id "${decision_id}": it was not created by this approval server for this user; request a new approval`, { field: 'decision_id' });
+        throw new NoxyError(
+          'NOT_FOUND',
+          `unknown decision_id "${decision_id}": it was not created by this approval server for this user; request a new approval`,
+          { field: 'decision_id' },
+        );
       }
       // Reported once already (by the request or an earlier check): say so, so an approval is
       // never taken as permission for a second execution.

@@ -2,7 +2,15 @@
  * The approval engine and the shared tool definition (re-exported by core's root entry).
  * @module
  */
-export { buildApprovalPayload, canonicalJson, computeActionHash, actionHashInput, type AgentInfo, type ApprovalPayload, type BuildPayloadInput } from './action.js';
+export {
+  buildApprovalPayload,
+  canonicalJson,
+  computeActionHash,
+  actionHashInput,
+  type AgentInfo,
+  type ApprovalPayload,
+  type BuildPayloadInput,
+} from './action.js';
 export {
   createApprovalEngine,
   parseOrThrow,

@@ -46,12 +46,19 @@ export const approvalInputSchema = z
     args: z
       // A top-level "__proto__" key (legal in JSON) would be silently dropped by the record
       // parse — the human would approve arguments other than the ones sent: refuse it.
-      .preprocess((value, ctx) => {
-        if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
-          ctx.issues.push({ code: 'custom', message: '"__proto__" is not allowed as an argument name', input: value });
-        }
-        return value;
-      }, z.record(z.string(), z.unknown()))
+      .preprocess(
+        (value, ctx) => {
+          if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+            ctx.issues.push({
+              code: 'custom',
+              message: '"__proto__" is not allowed as an argument name',
+              input: value,
+            });
+          }
+          return value;
+        },
+        z.record(z.string(), z.unknown()),
+      )
       .describe('The exact arguments you will pass to that tool, as a JSON object.'),
     title: z.string().min(1).max(140).describe('A short title for the user, e.g. "Send 25 USDC to Bob".'),
     summary: z

@@ -17,14 +17,17 @@ export interface Aead {
 
 /** The error every AEAD failure becomes: one message whatever byte was altered. */
 export function authenticationFailed(cause?: unknown): NoxyError {
-  return new NoxyError('CRYPTO', 'envelope authentication failed: the decision was altered or is not for this device', { cause });
+  return new NoxyError('CRYPTO', 'envelope authentication failed: the decision was altered or is not for this device', {
+    cause,
+  });
 }
 
 type Buf = Uint8Array<ArrayBuffer>;
 
 /** AES-256 only: WebCrypto would silently run AES-128 on a 16-byte key. */
 export function assertAesKey(key: Uint8Array): void {
-  if (!(key instanceof Uint8Array) || key.length !== 32) throw new NoxyError('CRYPTO', 'AES-256-GCM key must be 32 bytes');
+  if (!(key instanceof Uint8Array) || key.length !== 32)
+    throw new NoxyError('CRYPTO', 'AES-256-GCM key must be 32 bytes');
 }
 
 const importKey = (raw: Uint8Array, usage: 'encrypt' | 'decrypt') => {
@@ -36,12 +39,16 @@ const importKey = (raw: Uint8Array, usage: 'encrypt' | 'decrypt') => {
 export const webCryptoAead: Aead = {
   async encrypt(key, nonce, plaintext) {
     const k = await importKey(key, 'encrypt');
-    return new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce as Buf, tagLength: 128 }, k, plaintext as Buf));
+    return new Uint8Array(
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce as Buf, tagLength: 128 }, k, plaintext as Buf),
+    );
   },
   async decrypt(key, nonce, sealed) {
     const k = await importKey(key, 'decrypt');
     try {
-      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce as Buf, tagLength: 128 }, k, sealed as Buf));
+      return new Uint8Array(
+        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: nonce as Buf, tagLength: 128 }, k, sealed as Buf),
+      );
     } catch (cause) {
       throw authenticationFailed(cause);
     }

@@ -20,7 +20,9 @@ import {
 
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const utf8 = (s: string) => new TextEncoder().encode(s);
-const PLAINTEXT = utf8(JSON.stringify({ title: 'Deploy to production?', args: { service: 'api', replicas: 3 }, note: 'héllo ✓' }));
+const PLAINTEXT = utf8(
+  JSON.stringify({ title: 'Deploy to production?', args: { service: 'api', replicas: 3 }, note: 'héllo ✓' }),
+);
 
 let mlkem: KemBackend;
 let liboqs: KemBackend;
@@ -46,7 +48,9 @@ async function cryptoError(p: Promise<unknown>): Promise<NoxyError> {
     if (NoxyError.isInstance(e) && e.code === 'CRYPTO') return e;
     throw new Error(`expected NoxyError CRYPTO, got ${String(e)}`);
   }
-  throw new Error(`expected a CRYPTO rejection, got a value of ${value instanceof Uint8Array ? `${value.length} bytes` : typeof value}`);
+  throw new Error(
+    `expected a CRYPTO rejection, got a value of ${value instanceof Uint8Array ? `${value.length} bytes` : typeof value}`,
+  );
 }
 
 /** Wraps a backend and counts calls. */
@@ -167,7 +171,9 @@ describe('deterministic envelope (injected randomness, mlkem)', () => {
   it('a third AES-GCM (@noble/ciphers) opens it', async () => {
     const { publicKey, secretKey } = ml_kem768.keygen(seed);
     const env = await sealEnvelope(PLAINTEXT, publicKey, { kem: mlkem, randomBytes: scripted(m, nonce).fn });
-    const key = Buffer.from(hkdfSync('sha256', ml_kem768.decapsulate(env.kyberCt, secretKey), Buffer.alloc(0), Buffer.alloc(0), 32));
+    const key = Buffer.from(
+      hkdfSync('sha256', ml_kem768.decapsulate(env.kyberCt, secretKey), Buffer.alloc(0), Buffer.alloc(0), 32),
+    );
     expect(hexOf(gcm(new Uint8Array(key), env.nonce).decrypt(env.ciphertext))).toBe(hexOf(PLAINTEXT));
   });
 
@@ -255,9 +261,10 @@ describe('malformed fields are refused before decapsulation', () => {
       { ...env, ciphertext: undefined as unknown as Uint8Array },
     ];
     for (const [i, e] of bad.entries()) {
-      for (const [, aead] of AEADS) await cryptoError(openEnvelope(e, keys.secretKey, kem, aead)).catch((x: Error) => {
-        throw new Error(`case ${i}: ${x.message}`);
-      });
+      for (const [, aead] of AEADS)
+        await cryptoError(openEnvelope(e, keys.secretKey, kem, aead)).catch((x: Error) => {
+          throw new Error(`case ${i}: ${x.message}`);
+        });
     }
     expect(calls.decapsulate).toBe(0);
   });
@@ -267,7 +274,13 @@ describe('malformed fields are refused before decapsulation', () => {
     const { kem, calls } = spy(mlkem);
     const badHash = keys.secretKey.slice();
     badHash[1152 + 1184]! ^= 1;
-    for (const sk of [new Uint8Array(0), keys.secretKey.slice(0, 2399), resize(keys.secretKey, 2401), keys.publicKey, badHash]) {
+    for (const sk of [
+      new Uint8Array(0),
+      keys.secretKey.slice(0, 2399),
+      resize(keys.secretKey, 2401),
+      keys.publicKey,
+      badHash,
+    ]) {
       await cryptoError(openEnvelope(env, sk, kem));
     }
     expect(calls.decapsulate).toBe(0);
@@ -277,7 +290,14 @@ describe('malformed fields are refused before decapsulation', () => {
     const env = await sealEnvelope(PLAINTEXT, keys.publicKey, { kem: mlkem });
     for (const [, aead] of AEADS) {
       await cryptoError(openEnvelope({ ...env, ciphertext: env.ciphertext.slice(0, -1) }, keys.secretKey, mlkem, aead));
-      await cryptoError(openEnvelope({ ...env, ciphertext: resize(env.ciphertext, env.ciphertext.length + 1) }, keys.secretKey, mlkem, aead));
+      await cryptoError(
+        openEnvelope(
+          { ...env, ciphertext: resize(env.ciphertext, env.ciphertext.length + 1) },
+          keys.secretKey,
+          mlkem,
+          aead,
+        ),
+      );
       await cryptoError(openEnvelope({ ...env, ciphertext: env.ciphertext.slice(1) }, keys.secretKey, mlkem, aead));
     }
   });

@@ -71,7 +71,11 @@ export function deriveEnvelopeKey(sharedSecret: Uint8Array): Uint8Array {
  * @example
  * const env = await sealEnvelope(bytes, device.pqPublicKey, { kem: await loadKemBackend() });
  */
-export async function sealEnvelope(plaintext: Uint8Array, pqPublicKey: Uint8Array, options: SealOptions): Promise<Envelope> {
+export async function sealEnvelope(
+  plaintext: Uint8Array,
+  pqPublicKey: Uint8Array,
+  options: SealOptions,
+): Promise<Envelope> {
   assertEncapsulationKey(pqPublicKey);
   const { kem, randomBytes } = options;
   const coins = randomBytes && kem.deterministic ? randomBytes(ML_KEM_768.encapsCoins) : undefined;
@@ -79,7 +83,8 @@ export async function sealEnvelope(plaintext: Uint8Array, pqPublicKey: Uint8Arra
   const key = deriveEnvelopeKey(sharedSecret);
   sharedSecret.fill(0);
   const nonce = (randomBytes ?? cryptoRandomBytes)(NONCE_BYTES);
-  if (nonce.length !== NONCE_BYTES) throw new NoxyError('CRYPTO', `randomBytes returned ${nonce.length} bytes, expected ${NONCE_BYTES}`);
+  if (nonce.length !== NONCE_BYTES)
+    throw new NoxyError('CRYPTO', `randomBytes returned ${nonce.length} bytes, expected ${NONCE_BYTES}`);
   const ciphertext = await (options.aead ?? webCryptoAead).encrypt(key, nonce, plaintext);
   key.fill(0);
   return { kyberCt: cipherText, nonce, ciphertext };
@@ -100,7 +105,8 @@ export async function openEnvelope(
   kem: KemBackend,
   aead: Aead = webCryptoAead,
 ): Promise<Uint8Array> {
-  if (typeof envelope !== 'object' || envelope === null) throw new NoxyError('CRYPTO', 'envelope expected { kyberCt, nonce, ciphertext }');
+  if (typeof envelope !== 'object' || envelope === null)
+    throw new NoxyError('CRYPTO', 'envelope expected { kyberCt, nonce, ciphertext }');
   const { kyberCt, nonce, ciphertext } = envelope;
   if (!(kyberCt instanceof Uint8Array) || kyberCt.length !== ML_KEM_768.cipherText) {
     throw new NoxyError('CRYPTO', `envelope kyber_ct expected ${ML_KEM_768.cipherText} bytes`);

@@ -86,7 +86,8 @@ interface LiboqsKem {
 const LIBOQS = '@oqs/liboqs-js';
 
 /** liboqs-js validates inputs as exact `Uint8Array`s: Node Buffers (a subclass) are refused. */
-const plain = (bytes: Uint8Array): Uint8Array => (bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+const plain = (bytes: Uint8Array): Uint8Array =>
+  bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * Creates the liboqs WebAssembly backend. Throws `CRYPTO` when `@oqs/liboqs-js` is not installed.

@@ -45,7 +45,10 @@ export function encapsulationKeyProblem(publicKey: Uint8Array): EncapsulationKey
     const b2 = publicKey[i + 2]!;
     if ((b0 | ((b1 & 0x0f) << 8)) >= Q || ((b1 >> 4) | (b2 << 4)) >= Q) return 'modulus';
   }
-  if (ZERO_SEED_PREFIX.every((b, i) => publicKey[i] === b) && bytesToHex(sha256(publicKey)) === ZERO_SEED_PUBLIC_KEY_SHA256) {
+  if (
+    ZERO_SEED_PREFIX.every((b, i) => publicKey[i] === b) &&
+    bytesToHex(sha256(publicKey)) === ZERO_SEED_PUBLIC_KEY_SHA256
+  ) {
     return 'zero-seed';
   }
   return undefined;
@@ -64,7 +67,10 @@ const PROBLEM_TEXT: Record<EncapsulationKeyProblem, string> = {
 export function assertEncapsulationKey(publicKey: Uint8Array, label = 'pq_public_key'): void {
   const problem = encapsulationKeyProblem(publicKey);
   if (problem) {
-    const got = problem === 'length' ? `, got ${publicKey instanceof Uint8Array ? publicKey.length : typeof publicKey} bytes` : '';
+    const got =
+      problem === 'length'
+        ? `, got ${publicKey instanceof Uint8Array ? publicKey.length : typeof publicKey} bytes`
+        : '';
     throw new NoxyError('CRYPTO', `ML-KEM-768 ${label} refused: ${PROBLEM_TEXT[problem]}${got}`);
   }
 }
@@ -83,7 +89,8 @@ export function assertDecapsulationKey(secretKey: Uint8Array): void {
   const expected = sha3_256(ek);
   let diff = 0;
   for (let i = 0; i < 32; i++) diff |= expected[i]! ^ h[i]!;
-  if (diff !== 0) throw new NoxyError('CRYPTO', 'ML-KEM-768 secret key refused: the hash check of its public key failed');
+  if (diff !== 0)
+    throw new NoxyError('CRYPTO', 'ML-KEM-768 secret key refused: the hash check of its public key failed');
 }
 
 /** The public key embedded in an ML-KEM-768 secret key (dk = dk_pke || ek || H(ek) || z). */

@@ -44,8 +44,15 @@ export function parsePairingLink(link: string): PairingLink {
     return v;
   };
   const identityType = get('type');
-  if (!TYPES.includes(identityType)) throw new UsageError(`the pairing link's "type" must be one of ${TYPES.join(', ')}`);
-  return { relayUrl: get('relay'), appId: get('app'), identityType: identityType as IdentityType, identityId: get('id'), code: get('code') };
+  if (!TYPES.includes(identityType))
+    throw new UsageError(`the pairing link's "type" must be one of ${TYPES.join(', ')}`);
+  return {
+    relayUrl: get('relay'),
+    appId: get('app'),
+    identityType: identityType as IdentityType,
+    identityId: get('id'),
+    code: get('code'),
+  };
 }
 
 const OPTIONS = {
@@ -94,7 +101,9 @@ function nonNegativeInt(value: string | undefined, flag: string): number | undef
  * @throws UsageError for unknown flags or bad values
  */
 export function parseCliArgs(argv: string[]): CliArgs {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
@@ -102,7 +111,13 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   const v = parsed.values;
   const [command, ...positionals] = parsed.positionals;
-  const out: CliArgs = { command, positionals, delayMs: nonNegativeInt(v.delay, 'delay') ?? 0, help: v.help ?? false, version: v.version ?? false };
+  const out: CliArgs = {
+    command,
+    positionals,
+    delayMs: nonNegativeInt(v.delay, 'delay') ?? 0,
+    help: v.help ?? false,
+    version: v.version ?? false,
+  };
   if (v['data-dir'] !== undefined) out.dataDir = v['data-dir'];
   if (v.relay !== undefined) out.relay = v.relay;
   if (v.app !== undefined) out.app = v.app;
@@ -114,7 +129,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
     out.identityType = v['identity-type'] as IdentityType;
   }
   if (v.transport !== undefined) {
-    if (v.transport !== 'grpc' && v.transport !== 'websocket') throw new UsageError('--transport must be grpc or websocket');
+    if (v.transport !== 'grpc' && v.transport !== 'websocket')
+      throw new UsageError('--transport must be grpc or websocket');
     out.transport = v.transport;
   }
   if (v.auto !== undefined) {
@@ -130,7 +146,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
 }
 
 /** Turns an identity flag into the `{ type, id }` or bare string that `createNoxyDevice` takes. */
-export function identityOf(args: Pick<CliArgs, 'identity' | 'identityType'>): { type: IdentityType; id: string } | string {
+export function identityOf(
+  args: Pick<CliArgs, 'identity' | 'identityType'>,
+): { type: IdentityType; id: string } | string {
   if (!args.identity) throw new UsageError('--identity is required');
   return args.identityType ? { type: args.identityType, id: args.identity } : args.identity;
 }

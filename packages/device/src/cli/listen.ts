@@ -25,7 +25,18 @@ export interface ListenOptions {
   max?: number;
 }
 
-const ANSWERS: Record<string, Choice | 'skip'> = { a: 'approve', approve: 'approve', y: 'approve', yes: 'approve', r: 'reject', reject: 'reject', n: 'reject', no: 'reject', s: 'skip', skip: 'skip' };
+const ANSWERS: Record<string, Choice | 'skip'> = {
+  a: 'approve',
+  approve: 'approve',
+  y: 'approve',
+  yes: 'approve',
+  r: 'reject',
+  reject: 'reject',
+  n: 'reject',
+  no: 'reject',
+  s: 'skip',
+  skip: 'skip',
+};
 
 /**
  * Runs the listen loop on a connected-or-connecting device until `io.signal` aborts, `max`
@@ -52,7 +63,10 @@ export async function listen(device: NoxyDevice, io: CliIo, options: ListenOptio
     try {
       const r = await device.decide(d.decisionId, choice);
       io.out(`decided ${id(r.decisionId)} ${r.outcome}`);
-      if (r.outcome !== r.requested) io.err(`note: ${id(r.decisionId)} was already ${r.outcome === 'approve' ? 'approved' : 'rejected'} on another device`);
+      if (r.outcome !== r.requested)
+        io.err(
+          `note: ${id(r.decisionId)} was already ${r.outcome === 'approve' ? 'approved' : 'rejected'} on another device`,
+        );
     } catch (error) {
       io.out(`failed ${id(d.decisionId)} ${id((error as { code?: string }).code ?? 'ERROR')}`);
       io.err(errorLine(error));
@@ -94,7 +108,9 @@ export async function listen(device: NoxyDevice, io: CliIo, options: ListenOptio
   }
 
   if (options.auto) {
-    await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+    await new Promise<void>((resolve) =>
+      stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
   } else {
     const reader = new LineReader(io.stdin, () => wakeQueue?.());
     try {

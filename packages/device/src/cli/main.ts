@@ -51,7 +51,10 @@ function show(s: string): string {
 async function connectWithin(device: NoxyDevice, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NoxyError('RELAY_UNAVAILABLE', `could not register with the relay within ${ms / 1000} s`)), ms);
+    timer = setTimeout(
+      () => reject(new NoxyError('RELAY_UNAVAILABLE', `could not register with the relay within ${ms / 1000} s`)),
+      ms,
+    );
   });
   try {
     await Promise.race([device.connect(), timeout]);
@@ -84,7 +87,8 @@ async function pair(args: CliArgs, io: CliIo): Promise<number> {
     code = args.code;
   }
   const secret = code === undefined ? io.env.NOXY_SIGNING_SECRET : undefined;
-  if (code === undefined && !secret) throw new UsageError('pair needs --code (or a link), or the app secret in NOXY_SIGNING_SECRET');
+  if (code === undefined && !secret)
+    throw new UsageError('pair needs --code (or a link), or the app secret in NOXY_SIGNING_SECRET');
   const transport = args.transport ?? (/^wss?:/.test(relayUrl) ? 'websocket' : 'grpc');
   const dataDir = dataDirOf(args.dataDir, io.env);
   let device: NoxyDevice;
@@ -108,7 +112,9 @@ async function pair(args: CliArgs, io: CliIo): Promise<number> {
     device.close();
   }
   await saveProfile(dataDir, { relayUrl, appId, identity, transport, deviceType: args.deviceType ?? 'desktop' });
-  io.out(`paired device=${show(device.deviceId ?? '')} app=${show(appId)} identity=${identity.type}:${show(identity.id)}`);
+  io.out(
+    `paired device=${show(device.deviceId ?? '')} app=${show(appId)} identity=${identity.type}:${show(identity.id)}`,
+  );
   return 0;
 }
 
@@ -147,18 +153,28 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       return pair(args, io);
     case 'listen': {
       const { device } = await openProfile(args, io);
-      return listen(device, io, { ...(args.auto ? { auto: args.auto } : {}), delayMs: args.delayMs, ...(args.max ? { max: args.max } : {}) });
+      return listen(device, io, {
+        ...(args.auto ? { auto: args.auto } : {}),
+        delayMs: args.delayMs,
+        ...(args.max ? { max: args.max } : {}),
+      });
     }
     case 'status': {
       const { device, profile } = await openProfile(args, io);
       device.close();
       const fp = bytesToHex(sha256(device.publicKeys.publicKey)).slice(0, 16);
-      io.out(`relay=${show(profile.relayUrl)} app=${show(profile.appId)} identity=${profile.identity.type}:${show(profile.identity.id)} transport=${profile.transport}`);
+      io.out(
+        `relay=${show(profile.relayUrl)} app=${show(profile.appId)} identity=${profile.identity.type}:${show(profile.identity.id)} transport=${profile.transport}`,
+      );
       io.out(`device-key=${fp}`);
       return 0;
     }
     case 'rotate-keys':
-      return oneShot(args, io, async (d) => `rotated device=${show(d.deviceId ?? '')} at=${(await d.rotateKeys()).rotatedAt}`);
+      return oneShot(
+        args,
+        io,
+        async (d) => `rotated device=${show(d.deviceId ?? '')} at=${(await d.rotateKeys()).rotatedAt}`,
+      );
     case 'revoke':
       return oneShot(args, io, async (d) => `revoked device=${show((await d.revoke()).revokedDeviceId)}`);
     case undefined:

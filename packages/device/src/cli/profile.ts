@@ -51,8 +51,19 @@ export async function loadProfile(dataDir: string): Promise<Profile | undefined>
     throw error;
   }
   const p = JSON.parse(text) as Partial<Profile>;
-  if (typeof p.relayUrl !== 'string' || typeof p.appId !== 'string' || typeof p.identity?.id !== 'string' || typeof p.identity.type !== 'string') {
+  if (
+    typeof p.relayUrl !== 'string' ||
+    typeof p.appId !== 'string' ||
+    typeof p.identity?.id !== 'string' ||
+    typeof p.identity.type !== 'string'
+  ) {
     throw new Error(`${join(dataDir, PROFILE)} is not a noxy-device profile; pair again`);
   }
-  return { relayUrl: p.relayUrl, appId: p.appId, identity: p.identity, transport: p.transport === 'websocket' ? 'websocket' : 'grpc', deviceType: p.deviceType ?? 'desktop' };
+  return {
+    relayUrl: p.relayUrl,
+    appId: p.appId,
+    identity: p.identity,
+    transport: p.transport === 'websocket' ? 'websocket' : 'grpc',
+    deviceType: p.deviceType ?? 'desktop',
+  };
 }

@@ -71,16 +71,32 @@ export function createFakeTransport(): FakeTransport {
                 requestId: request.requestId,
                 payload: auto.requiresRegistration
                   ? { kind: 'authenticate', requiresRegistration: true }
-                  : { kind: 'authenticate', requiresRegistration: false, deviceId: auto.deviceId, sessionId: `s${++session}` },
+                  : {
+                      kind: 'authenticate',
+                      requiresRegistration: false,
+                      deviceId: auto.deviceId,
+                      sessionId: `s${++session}`,
+                    },
               });
             } else if (p.kind === 'registerDevice') {
-              conn.push({ requestId: request.requestId, payload: { kind: 'registerDevice', deviceId: auto.deviceId, registeredAt: 1, sessionId: `s${++session}` } });
+              conn.push({
+                requestId: request.requestId,
+                payload: {
+                  kind: 'registerDevice',
+                  deviceId: auto.deviceId,
+                  registeredAt: 1,
+                  sessionId: `s${++session}`,
+                },
+              });
             } else if (p.kind === 'subscribeDecisions') {
               conn.push({ requestId: request.requestId, payload: { kind: 'subscribeDecisions', subscribed: true } });
             } else if (p.kind === 'decisionAck') {
               conn.push({ requestId: request.requestId, payload: { kind: 'decisionAck', decisionId: p.decisionId } });
             } else if (p.kind === 'decisionOutcome') {
-              conn.push({ requestId: request.requestId, payload: { kind: 'decisionOutcome', decisionId: p.decisionId, outcome: p.outcome } });
+              conn.push({
+                requestId: request.requestId,
+                payload: { kind: 'decisionOutcome', decisionId: p.decisionId, outcome: p.outcome },
+              });
             }
           });
         },

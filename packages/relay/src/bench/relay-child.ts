@@ -32,7 +32,13 @@ send({ ready: true, grpcUrl: relay.grpcUrl, ...app });
 process.on('message', (message) => {
   if (message === 'stats') {
     const { journalMode, synchronous } = relay.store.durability();
-    send({ rss: process.memoryUsage().rss, liveDevices: relay.liveDevices(), journalMode, synchronous, decisions: relay.status().decisions });
+    send({
+      rss: process.memoryUsage().rss,
+      liveDevices: relay.liveDevices(),
+      journalMode,
+      synchronous,
+      decisions: relay.status().decisions,
+    });
   }
   if (message === 'stop') void relay.close().then(() => process.exit(0));
 });

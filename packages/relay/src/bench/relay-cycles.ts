@@ -54,11 +54,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function connectDevice(grpcUrl: string, appId: string, secret: string, identityId: string, ownConnection: boolean): Promise<RawGrpcDevice> {
+async function connectDevice(
+  grpcUrl: string,
+  appId: string,
+  secret: string,
+  identityId: string,
+  ownConnection: boolean,
+): Promise<RawGrpcDevice> {
   const dev = new RawGrpcDevice(grpcUrl, appId, Date.now, { history: false, ownConnection });
   const keys = syntheticDeviceKeys();
   const reg = await dev.register(secret, { identityType: 'user_id', identityId, ...keys, deviceType: 'desktop' });
-  if (reg.payload?.$case !== 'registerDevice') throw new Error(`bench device registration failed: ${JSON.stringify(reg.payload)}`);
+  if (reg.payload?.$case !== 'registerDevice')
+    throw new Error(`bench device registration failed: ${JSON.stringify(reg.payload)}`);
   const sub = await dev.subscribe();
   if (sub.payload?.$case !== 'subscribeDecisions') throw new Error('bench device subscribe failed');
   return dev;
@@ -73,7 +80,11 @@ async function connectDevice(grpcUrl: string, appId: string, secret: string, ide
  * @param options.cycles measured cycles (after 5% warm-up)
  * @param options.concurrency cycles in flight at once (default 8)
  */
-export async function benchRelayCycles(options: { dataDir: string; cycles: number; concurrency?: number }): Promise<RelayCyclesResult> {
+export async function benchRelayCycles(options: {
+  dataDir: string;
+  cycles: number;
+  concurrency?: number;
+}): Promise<RelayCyclesResult> {
   const cycles = options.cycles;
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(cycles) || cycles < 1) throw new RangeError('"cycles" expected a positive integer');
@@ -143,7 +154,9 @@ interface ChildReady {
 // parent's execArgv carries the loader), `.js` from dist.
 function forkRelay(dataDir: string): Promise<{ child: ChildProcess; info: ChildReady }> {
   const self = fileURLToPath(import.meta.url);
-  const child = fork(join(dirname(self), `relay-child${extname(self)}`), [dataDir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(dirname(self), `relay-child${extname(self)}`), [dataDir], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('bench relay child did not start')), 30_000);
     child.once('error', reject);
@@ -179,7 +192,9 @@ function ask<T>(child: ChildProcess, message: string): Promise<T> {
  * @param options.dataDir store of the relay (default `':memory:'`)
  * @param options.concurrency RouteDecisions in flight (default 10)
  */
-export async function benchManyDevices(options: { devices?: number; dataDir?: string; concurrency?: number } = {}): Promise<ManyDevicesResult> {
+export async function benchManyDevices(
+  options: { devices?: number; dataDir?: string; concurrency?: number } = {},
+): Promise<ManyDevicesResult> {
   const count = options.devices ?? 1000;
   const concurrency = options.concurrency ?? 10;
   const { child, info } = await forkRelay(options.dataDir ?? ':memory:');
@@ -187,7 +202,9 @@ export async function benchManyDevices(options: { devices?: number; dataDir?: st
   const devices: RawGrpcDevice[] = [];
   try {
     for (let i = 0; i < count; i += 50) {
-      const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => connectDevice(info.grpcUrl, info.appId, info.signingSecret, `bench-user-${i + j}`, true));
+      const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) =>
+        connectDevice(info.grpcUrl, info.appId, info.signingSecret, `bench-user-${i + j}`, true),
+      );
       devices.push(...(await Promise.all(batch)));
     }
     const latencies: number[] = [];

@@ -158,10 +158,14 @@ export function openDatabase(dataDir: string): { db: Db; path: string } {
     // The CLI's `app create` / `pair` may write while `start` runs: wait instead of failing.
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as { value: string } | undefined;
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
+      | { value: string }
+      | undefined;
     if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     else if (Number(row.value) > SCHEMA_VERSION) {
-      throw new Error(`relay database schema ${row.value} is newer than this relay (${SCHEMA_VERSION}); upgrade noxy-relay`);
+      throw new Error(
+        `relay database schema ${row.value} is newer than this relay (${SCHEMA_VERSION}); upgrade noxy-relay`,
+      );
     }
   } catch (error) {
     db.close();

@@ -166,8 +166,12 @@ export class DecisionStore {
       ),
       // Status only moves forward: QUEUED → DELIVERED → ACKNOWLEDGED; terminal rows never change.
       toDelivered: db.prepare(`UPDATE decisions SET status = 'DELIVERED' WHERE ${key} AND status = 'QUEUED'`),
-      toAcknowledged: db.prepare(`UPDATE decisions SET status = 'ACKNOWLEDGED' WHERE ${key} AND status IN ('QUEUED', 'DELIVERED')`),
-      dueDecisions: db.prepare(`SELECT * FROM decisions WHERE status IN ${OPEN} AND expires_at <= ? ORDER BY expires_at LIMIT ?`),
+      toAcknowledged: db.prepare(
+        `UPDATE decisions SET status = 'ACKNOWLEDGED' WHERE ${key} AND status IN ('QUEUED', 'DELIVERED')`,
+      ),
+      dueDecisions: db.prepare(
+        `SELECT * FROM decisions WHERE status IN ${OPEN} AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
+      ),
       getDelivery: db.prepare('SELECT * FROM deliveries WHERE app_id = ? AND decision_id = ? AND device_id = ?'),
       insertDelivery: db.prepare(
         `INSERT INTO deliveries (app_id, decision_id, device_id, identity_id, request_id, kyber_ct, nonce, ciphertext,
@@ -303,8 +307,15 @@ export class DecisionStore {
    */
   finalize(o: OutcomeRecord): boolean {
     const inserted =
-      this.#s.insertOutcome.run(o.appId, o.decisionId, o.identityId, o.outcome, o.deviceId ?? null, o.decidedAt, o.receivedAt ?? null)
-        .changes === 1;
+      this.#s.insertOutcome.run(
+        o.appId,
+        o.decisionId,
+        o.identityId,
+        o.outcome,
+        o.deviceId ?? null,
+        o.decidedAt,
+        o.receivedAt ?? null,
+      ).changes === 1;
     if (inserted) this.#s.finalize.run(o.outcome, o.appId, o.decisionId, o.identityId);
     return inserted;
   }
@@ -321,14 +332,29 @@ export class DecisionStore {
   }
 
   /** Appends an audit event. `detail` must hold no secret, key or ciphertext. */
-  audit(at: number, appId: string, decisionId: string | undefined, deviceId: string | undefined, event: string, detail?: Record<string, unknown>): void {
+  audit(
+    at: number,
+    appId: string,
+    decisionId: string | undefined,
+    deviceId: string | undefined,
+    event: string,
+    detail?: Record<string, unknown>,
+  ): void {
     this.#s.audit.run(at, appId, decisionId ?? null, deviceId ?? null, event, detail ? JSON.stringify(detail) : null);
   }
 
   /** Every audit event of a decision id within an app, in order. */
   auditOf(appId: string, decisionId: string): AuditEvent[] {
     return this.#s.auditOf.all(appId, decisionId).map((raw) => {
-      const r = raw as { seq: number; at: number; app_id: string; decision_id: string | null; device_id: string | null; event: string; detail: string | null };
+      const r = raw as {
+        seq: number;
+        at: number;
+        app_id: string;
+        decision_id: string | null;
+        device_id: string | null;
+        event: string;
+        detail: string | null;
+      };
       return {
         seq: r.seq,
         at: r.at,

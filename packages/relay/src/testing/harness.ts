@@ -24,9 +24,12 @@ export interface ManualClock {
  */
 export function manualClock(start = Date.UTC(2026, 4, 15, 12)): ManualClock {
   let t = start;
-  return { now: () => t, advance: (ms) => {
+  return {
+    now: () => t,
+    advance: (ms) => {
       t += ms;
-    } };
+    },
+  };
 }
 
 /** A running test relay with one app. */
@@ -38,7 +41,10 @@ export interface TestRelay {
   /** Opens a raw device stream for `app` using the manual clock. */
   device(appId?: string): RawGrpcDevice;
   /** Opens a device, registers it with the app secret (or `key`) and optionally subscribes. */
-  addDevice(identity: Pick<MacFields, 'identityType' | 'identityId'>, options?: { subscribe?: boolean; key?: string; deviceType?: string }): Promise<DeviceHandle>;
+  addDevice(
+    identity: Pick<MacFields, 'identityType' | 'identityId'>,
+    options?: { subscribe?: boolean; key?: string; deviceType?: string },
+  ): Promise<DeviceHandle>;
   close(): Promise<void>;
 }
 
@@ -53,7 +59,9 @@ export interface DeviceHandle {
  * Starts a relay for a test.
  * @param options relay options (dataDir defaults to ':memory:'; clock is the manual one)
  */
-export async function startTestRelay(options: Partial<RelayOptions> & { quotaTotal?: number } = {}): Promise<TestRelay> {
+export async function startTestRelay(
+  options: Partial<RelayOptions> & { quotaTotal?: number } = {},
+): Promise<TestRelay> {
   const clock = manualClock();
   const { quotaTotal, ...relayOptions } = options;
   const relay = await startRelay({ dataDir: ':memory:', logger: silentLogger, now: clock.now, ...relayOptions });
@@ -74,7 +82,11 @@ export async function startTestRelay(options: Partial<RelayOptions> & { quotaTot
     async addDevice(identity, o = {}) {
       const dev = device();
       const keys = syntheticDeviceKeys();
-      const r = await dev.register(o.key ?? app.signingSecret, { ...identity, ...keys, deviceType: o.deviceType ?? 'telegram' });
+      const r = await dev.register(o.key ?? app.signingSecret, {
+        ...identity,
+        ...keys,
+        deviceType: o.deviceType ?? 'telegram',
+      });
       if (r.payload?.$case !== 'registerDevice') throw new Error(`registration failed: ${JSON.stringify(r.payload)}`);
       if (o.subscribe ?? true) await dev.subscribe();
       return { dev, keys, deviceId: r.payload.value.deviceId };

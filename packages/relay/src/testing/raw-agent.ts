@@ -41,31 +41,58 @@ export class RawAgent {
 
   /** RouteDecision with a fake envelope unless given. */
   route(r: Partial<agent.RouteDecisionRequest> & { targetDeviceId: string }): Promise<agent.DeliveryOutcome> {
-    const request: agent.RouteDecisionRequest = { requestId: randomUUID(), decisionId: randomUUID(), ttlSeconds: 0, ...fakeEnvelope(), ...r };
-    return call(this.client.routeDecision as Unary<agent.RouteDecisionRequest, agent.DeliveryOutcome>, this.client, request, this.metadata);
+    const request: agent.RouteDecisionRequest = {
+      requestId: randomUUID(),
+      decisionId: randomUUID(),
+      ttlSeconds: 0,
+      ...fakeEnvelope(),
+      ...r,
+    };
+    return call(
+      this.client.routeDecision as Unary<agent.RouteDecisionRequest, agent.DeliveryOutcome>,
+      this.client,
+      request,
+      this.metadata,
+    );
   }
 
   /** GetDecisionOutcome. */
   outcome(decisionId: string, identityId: string): Promise<agent.GetDecisionOutcomeResponse> {
-    const fn = this.client.getDecisionOutcome as Unary<agent.GetDecisionOutcomeRequest, agent.GetDecisionOutcomeResponse>;
+    const fn = this.client.getDecisionOutcome as Unary<
+      agent.GetDecisionOutcomeRequest,
+      agent.GetDecisionOutcomeResponse
+    >;
     return call(fn, this.client, { requestId: randomUUID(), decisionId, identityId }, this.metadata);
   }
 
   /** GetQuota. */
   quota(): Promise<agent.GetQuotaResponse> {
-    return call(this.client.getQuota as Unary<agent.GetQuotaRequest, agent.GetQuotaResponse>, this.client, { requestId: randomUUID() }, this.metadata);
+    return call(
+      this.client.getQuota as Unary<agent.GetQuotaRequest, agent.GetQuotaResponse>,
+      this.client,
+      { requestId: randomUUID() },
+      this.metadata,
+    );
   }
 
   /** GetIdentityDevices. */
   devices(identityId: string): Promise<agent.GetIdentityDevicesResponse> {
-    const fn = this.client.getIdentityDevices as Unary<agent.GetIdentityDevicesRequest, agent.GetIdentityDevicesResponse>;
+    const fn = this.client.getIdentityDevices as Unary<
+      agent.GetIdentityDevicesRequest,
+      agent.GetIdentityDevicesResponse
+    >;
     return call(fn, this.client, { requestId: randomUUID(), identityId }, this.metadata);
   }
 
   /** v1 PushNotification. */
   push(r: Partial<push.PushNotificationRequest> & { targetDeviceId: string }): Promise<push.PushResponse> {
     const request: push.PushNotificationRequest = { requestId: randomUUID(), ttlSeconds: 0, ...fakeEnvelope(), ...r };
-    return call(this.pushClient.pushNotification as Unary<push.PushNotificationRequest, push.PushResponse>, this.pushClient, request, this.metadata);
+    return call(
+      this.pushClient.pushNotification as Unary<push.PushNotificationRequest, push.PushResponse>,
+      this.pushClient,
+      request,
+      this.metadata,
+    );
   }
 
   /** Closes both channels. */

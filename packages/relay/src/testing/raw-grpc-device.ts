@@ -179,7 +179,11 @@ export class RawGrpcDevice {
 
   /** Waits for the `skip`-th decision event with this message id (or any when omitted). */
   nextEvent(decisionId?: string, timeoutMs = WAIT_MS, skip = 0): Promise<device.DeviceResponse> {
-    return this.waitFor((r) => r.payload?.$case === 'decisionEvent' && (decisionId === undefined || r.messageId === decisionId), timeoutMs, skip);
+    return this.waitFor(
+      (r) => r.payload?.$case === 'decisionEvent' && (decisionId === undefined || r.messageId === decisionId),
+      timeoutMs,
+      skip,
+    );
   }
 
   /** Events received so far (decision_event and decision_routed). */

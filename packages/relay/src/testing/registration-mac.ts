@@ -22,6 +22,14 @@ export interface MacFields {
  */
 export function registrationMac(key: string, f: MacFields): Buffer {
   const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-  const message = ['NOXY_DEVICE_REGISTER_V1', f.appId, f.identityType, f.identityId, hex(f.publicKey), hex(f.pqPublicKey), f.deviceType].join('\u001f');
+  const message = [
+    'NOXY_DEVICE_REGISTER_V1',
+    f.appId,
+    f.identityType,
+    f.identityId,
+    hex(f.publicKey),
+    hex(f.pqPublicKey),
+    f.deviceType,
+  ].join('\u001f');
   return createHmac('sha256', key.trim()).update(message, 'utf8').digest();
 }
