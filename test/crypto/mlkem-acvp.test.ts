@@ -174,21 +174,25 @@ describe('ACVP ML-KEM-768 decapsulation (10 VAL: 5 unmodified, 5 modified cipher
 });
 
 describe('ACVP ML-KEM-768 key checks (FIPS 203 §7.2, §7.3)', () => {
-  it('encapsulationKeyCheck (10): encapsulationKeyProblem / assertEncapsulationKey accept the 5 valid and refuse the 5 invalid', () => {
-    expect(ekCheck).toHaveLength(10);
-    expect(ekCheck.filter((t) => t.testPassed)).toHaveLength(5);
-    let passed = 0;
-    for (const t of ekCheck) {
-      const ek = hex(t.ek!);
-      expect(encapsulationKeyProblem(ek) === undefined, `tcId ${t.tcId}`).toBe(t.testPassed);
-      expect(
-        isCrypto(() => assertEncapsulationKey(ek)),
-        `tcId ${t.tcId}`,
-      ).toBe(!t.testPassed);
-      passed++;
-    }
-    expect(passed).toBe(10);
-  });
+  it(
+    'encapsulationKeyCheck (10): encapsulationKeyProblem / assertEncapsulationKey ' +
+      'accept the 5 valid and refuse the 5 invalid',
+    () => {
+      expect(ekCheck).toHaveLength(10);
+      expect(ekCheck.filter((t) => t.testPassed)).toHaveLength(5);
+      let passed = 0;
+      for (const t of ekCheck) {
+        const ek = hex(t.ek!);
+        expect(encapsulationKeyProblem(ek) === undefined, `tcId ${t.tcId}`).toBe(t.testPassed);
+        expect(
+          isCrypto(() => assertEncapsulationKey(ek)),
+          `tcId ${t.tcId}`,
+        ).toBe(!t.testPassed);
+        passed++;
+      }
+      expect(passed).toBe(10);
+    },
+  );
 
   it('decapsulationKeyCheck (10): assertDecapsulationKey accepts the 5 valid and refuses the 5 invalid', () => {
     expect(dkCheck).toHaveLength(10);

@@ -99,15 +99,18 @@ describe('CCTV unluckysample (1)', () => {
 });
 
 describe('the all-zero-seed key (protocol.md §2.6)', () => {
-  it('re-derived with mlkem generateKeyPair(64 zero bytes): prefix, pinned hash, refused before encapsulation', async () => {
-    const { publicKey } = mlkem.generateKeyPair(new Uint8Array(64));
-    expect(toHex(publicKey.subarray(0, 8))).toBe('254a797885c63b14');
-    expect(sha256Hex(publicKey)).toBe(ZERO_SEED_PUBLIC_KEY_SHA256);
-    expect(encapsulationKeyProblem(publicKey)).toBe('zero-seed');
-    const { kem, calls } = spy();
-    expect(await sealRefused(publicKey, kem)).toBe(true);
-    expect(calls).toEqual([]);
-  });
+  it(
+    're-derived with mlkem generateKeyPair(64 zero bytes): ' + 'prefix, pinned hash, refused before encapsulation',
+    async () => {
+      const { publicKey } = mlkem.generateKeyPair(new Uint8Array(64));
+      expect(toHex(publicKey.subarray(0, 8))).toBe('254a797885c63b14');
+      expect(sha256Hex(publicKey)).toBe(ZERO_SEED_PUBLIC_KEY_SHA256);
+      expect(encapsulationKeyProblem(publicKey)).toBe('zero-seed');
+      const { kem, calls } = spy();
+      expect(await sealRefused(publicKey, kem)).toBe(true);
+      expect(calls).toEqual([]);
+    },
+  );
 
   it('equals the key of Wycheproof semi-expanded decaps tcId 1, an independent copy', () => {
     const semi = testsOf(SEMI, loadJson<{ testGroups: Group<WycheproofTest & { ek: string; dk: string }>[] }>(SEMI));

@@ -228,15 +228,19 @@ describe('Wycheproof mlkem_768_semi_expanded_decaps_test (9 = 3 valid + 6 invali
     }
   });
 
-  it('invalid: openEnvelope refuses all 6 (lengths, corrupted H(ek), corrupted ek) with CRYPTO before decapsulating', async () => {
-    expect(invalid).toHaveLength(6);
-    const { kem, calls } = untouchable();
-    let refused = 0;
-    for (const t of invalid) {
-      const envelope = { kyberCt: hex(t.c), nonce: new Uint8Array(12), ciphertext: new Uint8Array(32) };
-      if (await rejectsWithCrypto(openEnvelope(envelope, hex(t.dk), kem))) refused++;
-    }
-    expect(refused).toBe(6);
-    expect(calls).toEqual([]);
-  });
+  it(
+    'invalid: openEnvelope refuses all 6 (lengths, corrupted H(ek), corrupted ek) ' +
+      'with CRYPTO before decapsulating',
+    async () => {
+      expect(invalid).toHaveLength(6);
+      const { kem, calls } = untouchable();
+      let refused = 0;
+      for (const t of invalid) {
+        const envelope = { kyberCt: hex(t.c), nonce: new Uint8Array(12), ciphertext: new Uint8Array(32) };
+        if (await rejectsWithCrypto(openEnvelope(envelope, hex(t.dk), kem))) refused++;
+      }
+      expect(refused).toBe(6);
+      expect(calls).toEqual([]);
+    },
+  );
 });

@@ -138,7 +138,10 @@ describe('npm run demo (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     expect(out).toMatch(/gate +outcome: approved/);
     expect(out).toContain('amount 2500 instead of the approved 250');
     expect(out).toMatch(
-      /binding check FAILED: the action about to run hashes to [0-9a-f]{4} [0-9a-f]{4}, the approval is for [0-9a-f]{4} [0-9a-f]{4}/,
+      new RegExp(
+        'binding check FAILED: the action about to run hashes to [0-9a-f]{4} [0-9a-f]{4}, ' +
+          'the approval is for [0-9a-f]{4} [0-9a-f]{4}',
+      ),
     );
     expect(out).not.toContain('transfer_funds RAN');
     expect(out).toContain('Outcome: REFUSED');

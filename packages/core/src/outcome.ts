@@ -48,7 +48,8 @@ export function outcomeFromResponse(res: agent.GetDecisionOutcomeResponse): Deci
     default:
       throw new NoxyError(
         'PROTOCOL',
-        `GetDecisionOutcome answered an unknown outcome value ${String(res.outcome)}; treating the decision as not approved`,
+        `GetDecisionOutcome answered an unknown outcome value ${String(res.outcome)}; ` +
+          'treating the decision as not approved',
       );
   }
 }

@@ -163,33 +163,39 @@ describe('NoxyDevice decisions', () => {
     expect(seen).toEqual(['relay-7']);
   });
 
-  it('drops an undecryptable or mismatched event with an error event, no ack, and no plaintext in the error', async () => {
-    const { device, conn } = await ready();
-    const errors: Error[] = [];
-    const decisions: unknown[] = [];
-    device.on('error', (e) => errors.push(e));
-    device.on('decision', (d) => decisions.push(d));
-    const other = generateDeviceKeys(kem);
-    const env = await sealEnvelope(new TextEncoder().encode('{"summary":"TOP SECRET"}'), other.mlkem.publicKey, {
-      kem,
-    });
-    const sentBefore = conn.sent.length;
-    conn.push({
-      messageId: 'm-x',
-      payload: { kind: 'decisionEvent', kyberCt: env.kyberCt, nonce: env.nonce, ciphertext: env.ciphertext },
-    });
-    conn.push({ messageId: 'm-y', payload: await sealFor(device, { decision_id: 'another', summary: 'TOP SECRET' }) });
-    const dup = await sealEnvelope(new TextEncoder().encode('{"a":1,"a":2}'), device.publicKeys.pqPublicKey, { kem });
-    conn.push({
-      messageId: 'm-z',
-      payload: { kind: 'decisionEvent', kyberCt: dup.kyberCt, nonce: dup.nonce, ciphertext: dup.ciphertext },
-    });
-    await until(() => errors.length === 3);
-    expect(errors.map((e) => (e as { code?: string }).code).sort()).toEqual(['CRYPTO', 'PROTOCOL', 'PROTOCOL']);
-    for (const e of errors) expect(e.message).not.toContain('TOP SECRET');
-    expect(decisions).toHaveLength(0);
-    expect(conn.sent.length).toBe(sentBefore);
-  });
+  it(
+    'drops an undecryptable or mismatched event with an error event, no ack, ' + 'and no plaintext in the error',
+    async () => {
+      const { device, conn } = await ready();
+      const errors: Error[] = [];
+      const decisions: unknown[] = [];
+      device.on('error', (e) => errors.push(e));
+      device.on('decision', (d) => decisions.push(d));
+      const other = generateDeviceKeys(kem);
+      const env = await sealEnvelope(new TextEncoder().encode('{"summary":"TOP SECRET"}'), other.mlkem.publicKey, {
+        kem,
+      });
+      const sentBefore = conn.sent.length;
+      conn.push({
+        messageId: 'm-x',
+        payload: { kind: 'decisionEvent', kyberCt: env.kyberCt, nonce: env.nonce, ciphertext: env.ciphertext },
+      });
+      conn.push({
+        messageId: 'm-y',
+        payload: await sealFor(device, { decision_id: 'another', summary: 'TOP SECRET' }),
+      });
+      const dup = await sealEnvelope(new TextEncoder().encode('{"a":1,"a":2}'), device.publicKeys.pqPublicKey, { kem });
+      conn.push({
+        messageId: 'm-z',
+        payload: { kind: 'decisionEvent', kyberCt: dup.kyberCt, nonce: dup.nonce, ciphertext: dup.ciphertext },
+      });
+      await until(() => errors.length === 3);
+      expect(errors.map((e) => (e as { code?: string }).code).sort()).toEqual(['CRYPTO', 'PROTOCOL', 'PROTOCOL']);
+      for (const e of errors) expect(e.message).not.toContain('TOP SECRET');
+      expect(decisions).toHaveLength(0);
+      expect(conn.sent.length).toBe(sentBefore);
+    },
+  );
 
   it('decide() sends the outcome and resolves with the outcome the relay recorded', async () => {
     const { device, conn, fake } = await ready();
@@ -231,46 +237,50 @@ describe('NoxyDevice decisions', () => {
     expect(device.pendingDecisions()).toHaveLength(0);
   });
 
-  it('rotateKeys() sends new keys with a 64-byte device signature, stores them, and still opens events sealed for the old key', async () => {
-    const { device, conn, keyStore, fake } = await ready();
-    const oldPq = device.publicKeys.pqPublicKey;
-    const oldEvent = await sealFor(device, { decision_id: 'old-1' });
-    fake.autoHandshake = undefined;
-    const rotated = device.rotateKeys();
-    await until(() => last(conn).payload.kind === 'rotateDeviceKeys');
-    const req = last(conn);
-    if (req.payload.kind !== 'rotateDeviceKeys') throw new Error('unreachable');
-    expect(req.payload.signature).toHaveLength(64);
-    expect(req.payload).toMatchObject({ identityType: 'email', identityId: IDENTITY });
-    conn.answer(conn.sent.length - 1, { kind: 'rotateDeviceKeys', rotatedAt: 42 });
-    await expect(rotated).resolves.toEqual({ rotatedAt: 42 });
-    expect(device.publicKeys.pqPublicKey).toEqual(req.payload.newKeys.pqPublicKey);
-    expect(device.publicKeys.pqPublicKey).not.toEqual(oldPq);
-    const stored = decodeStoredDevice(
-      (await keyStore.read({ appId: APP, identityType: 'email', identityId: IDENTITY }))!,
-      { appId: APP, identityType: 'email', identityId: IDENTITY },
-    );
-    expect(stored.keys.mlkem.publicKey).toEqual(req.payload.newKeys.pqPublicKey);
-    expect(
-      stored.registrationSignature &&
-        verifyRegistrationSignature(
-          SECRET,
-          {
-            appId: APP,
-            identityType: 'email',
-            identityId: IDENTITY,
-            publicKey: stored.keys.ed25519.publicKey,
-            pqPublicKey: stored.keys.mlkem.publicKey,
-            deviceType: 'desktop',
-          },
-          stored.registrationSignature,
-        ),
-    ).toBe(true);
-    const seen: string[] = [];
-    device.on('decision', (d) => seen.push(d.decisionId));
-    conn.push({ messageId: 'old-1', payload: oldEvent });
-    await until(() => seen.length === 1);
-  });
+  it(
+    'rotateKeys() sends new keys with a 64-byte device signature, stores them, ' +
+      'and still opens events sealed for the old key',
+    async () => {
+      const { device, conn, keyStore, fake } = await ready();
+      const oldPq = device.publicKeys.pqPublicKey;
+      const oldEvent = await sealFor(device, { decision_id: 'old-1' });
+      fake.autoHandshake = undefined;
+      const rotated = device.rotateKeys();
+      await until(() => last(conn).payload.kind === 'rotateDeviceKeys');
+      const req = last(conn);
+      if (req.payload.kind !== 'rotateDeviceKeys') throw new Error('unreachable');
+      expect(req.payload.signature).toHaveLength(64);
+      expect(req.payload).toMatchObject({ identityType: 'email', identityId: IDENTITY });
+      conn.answer(conn.sent.length - 1, { kind: 'rotateDeviceKeys', rotatedAt: 42 });
+      await expect(rotated).resolves.toEqual({ rotatedAt: 42 });
+      expect(device.publicKeys.pqPublicKey).toEqual(req.payload.newKeys.pqPublicKey);
+      expect(device.publicKeys.pqPublicKey).not.toEqual(oldPq);
+      const stored = decodeStoredDevice(
+        (await keyStore.read({ appId: APP, identityType: 'email', identityId: IDENTITY }))!,
+        { appId: APP, identityType: 'email', identityId: IDENTITY },
+      );
+      expect(stored.keys.mlkem.publicKey).toEqual(req.payload.newKeys.pqPublicKey);
+      expect(
+        stored.registrationSignature &&
+          verifyRegistrationSignature(
+            SECRET,
+            {
+              appId: APP,
+              identityType: 'email',
+              identityId: IDENTITY,
+              publicKey: stored.keys.ed25519.publicKey,
+              pqPublicKey: stored.keys.mlkem.publicKey,
+              deviceType: 'desktop',
+            },
+            stored.registrationSignature,
+          ),
+      ).toBe(true);
+      const seen: string[] = [];
+      device.on('decision', (d) => seen.push(d.decisionId));
+      conn.push({ messageId: 'old-1', payload: oldEvent });
+      await until(() => seen.length === 1);
+    },
+  );
 
   it('revoke() signs, removes the stored keys and closes the device', async () => {
     const { device, conn, keyStore, fake } = await ready();

@@ -60,7 +60,8 @@ export function createFileKeyStore(dir: string): KeyStore & { readonly dir: stri
       if (POSIX && (mode & 0o077) !== 0) {
         throw new NoxyError(
           'CRYPTO',
-          `key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); refusing to use it — check who read it, then chmod 600 it`,
+          `key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); ` +
+            'refusing to use it — check who read it, then chmod 600 it',
         );
       }
       return readFile(path, 'utf8');

@@ -24,7 +24,8 @@ export async function handshake(session: Session, record: StoredDevice, identity
     if (!signature) {
       throw new NoxyError(
         'INVALID_ARGUMENT',
-        'the relay does not know this device and there is no registration signature: pass signingSecret or a new pairingCode',
+        'the relay does not know this device and there is no registration signature: ' +
+          'pass signingSecret or a new pairingCode',
         {
           field: 'pairingCode',
         },

@@ -180,15 +180,19 @@ describe('renderValue properties', () => {
     object: fc.dictionary(text, tie('value'), { maxKeys: 4 }),
   })).value;
 
-  it('round-trips: the rendering parses back to the same value, so distinct values render distinctly (10,000 cases)', () => {
-    fc.assert(
-      fc.property(json, json, (a, b) => {
-        const ra = renderValue(a);
-        for (const line of ra) expect(line).not.toMatch(/[\n\r\u2028\u2029\u001b]/);
-        expect(canonical(JSON.parse(toJson(ra.join('\n'))))).toBe(canonical(a));
-        if (canonical(a) !== canonical(b)) expect(ra.join('\n')).not.toBe(renderValue(b).join('\n'));
-      }),
-      { numRuns: 10_000 },
-    );
-  });
+  it(
+    'round-trips: the rendering parses back to the same value, ' +
+      'so distinct values render distinctly (10,000 cases)',
+    () => {
+      fc.assert(
+        fc.property(json, json, (a, b) => {
+          const ra = renderValue(a);
+          for (const line of ra) expect(line).not.toMatch(/[\n\r\u2028\u2029\u001b]/);
+          expect(canonical(JSON.parse(toJson(ra.join('\n'))))).toBe(canonical(a));
+          if (canonical(a) !== canonical(b)) expect(ra.join('\n')).not.toBe(renderValue(b).join('\n'));
+        }),
+        { numRuns: 10_000 },
+      );
+    },
+  );
 });

@@ -94,7 +94,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
   if (!Ctor) {
     throw new NoxyError(
       'INVALID_ARGUMENT',
-      '"WebSocket" expected a WebSocket constructor (none is global here; in Node use the package entry, which passes `ws`)',
+      '"WebSocket" expected a WebSocket constructor ' +
+        '(none is global here; in Node use the package entry, which passes `ws`)',
       {
         field: 'WebSocket',
       },

@@ -114,7 +114,8 @@ describe('WebSocket JSON responses (tagged camelCase)', () => {
       sessionId: 's',
     });
     const ev = decodeWsResponse(
-      `{"requestId":"","messageId":"m1","decisionEvent":{"kyberCt":"${toBase64(new Uint8Array([1, 2]))}","nonce":"AAEC","ciphertext":[4,5]}}`,
+      `{"requestId":"","messageId":"m1","decisionEvent":{"kyberCt":"${toBase64(new Uint8Array([1, 2]))}",` +
+        '"nonce":"AAEC","ciphertext":[4,5]}}',
     );
     expect(ev.messageId).toBe('m1');
     expect(ev.payload).toEqual({

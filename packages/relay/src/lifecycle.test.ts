@@ -58,68 +58,74 @@ describe('delivery', () => {
     expect(t.relay.store.decisions.getDelivery(t.app.appId, ids[0]!, deviceId)?.status).toBe('DELIVERED');
   });
 
-  it('redelivers a still-open decision when the device reconnects, and answers NO_DEVICES for unknown targets', async () => {
-    const { dev, keys, deviceId } = await t.addDevice({ identityType: 'user_id', identityId: 'recon' });
-    const decisionId = randomUUID();
-    const first = dev.nextEvent(decisionId);
-    await t.agent.route({ targetDeviceId: deviceId, decisionId });
-    await first;
-    dev.close();
-    const back = t.device();
-    await back.authenticate(keys);
-    await back.subscribe();
-    expect((await back.nextEvent(decisionId)).messageId).toBe(decisionId);
-    expect(await t.agent.route({ targetDeviceId: 'no-such-device' })).toMatchObject({
-      status: S.NO_DEVICES,
-      decisionId: '',
-    });
-  });
+  it(
+    'redelivers a still-open decision when the device reconnects, ' + 'and answers NO_DEVICES for unknown targets',
+    async () => {
+      const { dev, keys, deviceId } = await t.addDevice({ identityType: 'user_id', identityId: 'recon' });
+      const decisionId = randomUUID();
+      const first = dev.nextEvent(decisionId);
+      await t.agent.route({ targetDeviceId: deviceId, decisionId });
+      await first;
+      dev.close();
+      const back = t.device();
+      await back.authenticate(keys);
+      await back.subscribe();
+      expect((await back.nextEvent(decisionId)).messageId).toBe(decisionId);
+      expect(await t.agent.route({ targetDeviceId: 'no-such-device' })).toMatchObject({
+        status: S.NO_DEVICES,
+        decisionId: '',
+      });
+    },
+  );
 });
 
 describe('outcomes', () => {
-  it('first answer wins for the identity; other devices get decision_routed; a later answer changes nothing', async () => {
-    const id = { identityType: 'email' as const, identityId: 'team@example.com' };
-    const a = await t.addDevice(id);
-    const b = await t.addDevice(id);
-    const c = await t.addDevice(id, { subscribe: false }); // offline, never sees the decision
-    const decisionId = randomUUID();
-    for (const d of [a, b, c]) await t.agent.route({ targetDeviceId: d.deviceId, decisionId });
-    await a.dev.nextEvent(decisionId);
-    await b.dev.nextEvent(decisionId);
+  it(
+    'first answer wins for the identity; other devices get decision_routed; ' + 'a later answer changes nothing',
+    async () => {
+      const id = { identityType: 'email' as const, identityId: 'team@example.com' };
+      const a = await t.addDevice(id);
+      const b = await t.addDevice(id);
+      const c = await t.addDevice(id, { subscribe: false }); // offline, never sees the decision
+      const decisionId = randomUUID();
+      for (const d of [a, b, c]) await t.agent.route({ targetDeviceId: d.deviceId, decisionId });
+      await a.dev.nextEvent(decisionId);
+      await b.dev.nextEvent(decisionId);
 
-    expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({
-      pending: true,
-      outcome: O.DECISION_OUTCOME_PENDING,
-    });
-    const win = await b.dev.outcome(decisionId, 'REJECT');
-    expect(win.payload).toEqual({
-      $case: 'decisionOutcome',
-      value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT },
-    });
-    const routed = await a.dev.waitFor((r) => r.payload?.$case === 'decisionRouted');
-    expect(routed).toMatchObject({ messageId: decisionId, payload: { value: { decisionId } } });
-    expect(b.dev.events('decisionRouted')).toHaveLength(0);
+      expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({
+        pending: true,
+        outcome: O.DECISION_OUTCOME_PENDING,
+      });
+      const win = await b.dev.outcome(decisionId, 'REJECT');
+      expect(win.payload).toEqual({
+        $case: 'decisionOutcome',
+        value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT },
+      });
+      const routed = await a.dev.waitFor((r) => r.payload?.$case === 'decisionRouted');
+      expect(routed).toMatchObject({ messageId: decisionId, payload: { value: { decisionId } } });
+      expect(b.dev.events('decisionRouted')).toHaveLength(0);
 
-    const late = await a.dev.outcome(decisionId, 'APPROVE');
-    expect(late.payload).toEqual({
-      $case: 'decisionOutcome',
-      value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT },
-    });
-    expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({
-      pending: false,
-      outcome: O.DECISION_OUTCOME_REJECTED,
-    });
-    // The offline device never saw it: its copy is cancelled, nothing is sent on subscribe.
-    await c.dev.subscribe();
-    await tick();
-    expect(c.dev.events('decisionEvent')).toHaveLength(0);
-    expect(t.relay.store.decisions.getDelivery(t.app.appId, decisionId, c.deviceId)?.status).toBe('CANCELLED');
-    // Routing the closed decision again is refused.
-    expect(await t.agent.route({ targetDeviceId: c.deviceId, decisionId })).toMatchObject({
-      status: S.REJECTED,
-      decisionId,
-    });
-  });
+      const late = await a.dev.outcome(decisionId, 'APPROVE');
+      expect(late.payload).toEqual({
+        $case: 'decisionOutcome',
+        value: { decisionId, outcome: device.DecisionOutcomeValue.REJECT },
+      });
+      expect(await t.agent.outcome(decisionId, id.identityId)).toMatchObject({
+        pending: false,
+        outcome: O.DECISION_OUTCOME_REJECTED,
+      });
+      // The offline device never saw it: its copy is cancelled, nothing is sent on subscribe.
+      await c.dev.subscribe();
+      await tick();
+      expect(c.dev.events('decisionEvent')).toHaveLength(0);
+      expect(t.relay.store.decisions.getDelivery(t.app.appId, decisionId, c.deviceId)?.status).toBe('CANCELLED');
+      // Routing the closed decision again is refused.
+      expect(await t.agent.route({ targetDeviceId: c.deviceId, decisionId })).toMatchObject({
+        status: S.REJECTED,
+        decisionId,
+      });
+    },
+  );
 
   it('tells a device that saw a decision but was offline when it closed, once, on its next subscribe', async () => {
     const id = { identityType: 'user_id' as const, identityId: 'two-phones' };

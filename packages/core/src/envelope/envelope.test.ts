@@ -48,9 +48,8 @@ async function cryptoError(p: Promise<unknown>): Promise<NoxyError> {
     if (NoxyError.isInstance(e) && e.code === 'CRYPTO') return e;
     throw new Error(`expected NoxyError CRYPTO, got ${String(e)}`);
   }
-  throw new Error(
-    `expected a CRYPTO rejection, got a value of ${value instanceof Uint8Array ? `${value.length} bytes` : typeof value}`,
-  );
+  const got = value instanceof Uint8Array ? `${value.length} bytes` : typeof value;
+  throw new Error(`expected a CRYPTO rejection, got a value of ${got}`);
 }
 
 /** Wraps a backend and counts calls. */

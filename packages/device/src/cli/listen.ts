@@ -65,7 +65,8 @@ export async function listen(device: NoxyDevice, io: CliIo, options: ListenOptio
       io.out(`decided ${id(r.decisionId)} ${r.outcome}`);
       if (r.outcome !== r.requested)
         io.err(
-          `note: ${id(r.decisionId)} was already ${r.outcome === 'approve' ? 'approved' : 'rejected'} on another device`,
+          `note: ${id(r.decisionId)} was already ${r.outcome === 'approve' ? 'approved' : 'rejected'} ` +
+            'on another device',
         );
     } catch (error) {
       io.out(`failed ${id(d.decisionId)} ${id((error as { code?: string }).code ?? 'ERROR')}`);

@@ -164,7 +164,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<number> {
       device.close();
       const fp = bytesToHex(sha256(device.publicKeys.publicKey)).slice(0, 16);
       io.out(
-        `relay=${show(profile.relayUrl)} app=${show(profile.appId)} identity=${profile.identity.type}:${show(profile.identity.id)} transport=${profile.transport}`,
+        `relay=${show(profile.relayUrl)} app=${show(profile.appId)} ` +
+          `identity=${profile.identity.type}:${show(profile.identity.id)} transport=${profile.transport}`,
       );
       io.out(`device-key=${fp}`);
       return 0;

@@ -97,7 +97,8 @@ export class AppStore {
     this.#list = db.prepare('SELECT * FROM apps ORDER BY created_at, app_id');
     this.#usage = db.prepare('SELECT used FROM quota_usage WHERE app_id = ? AND period = ?').pluck();
     this.#countUse = db.prepare(
-      'INSERT INTO quota_usage (app_id, period, used) VALUES (?, ?, 1) ON CONFLICT (app_id, period) DO UPDATE SET used = used + 1',
+      'INSERT INTO quota_usage (app_id, period, used) VALUES (?, ?, 1) ' +
+        'ON CONFLICT (app_id, period) DO UPDATE SET used = used + 1',
     );
     this.#insertPairing = db.prepare(
       `INSERT INTO pairings (pairing_id, app_id, identity_type, identity_id, code, created_at, expires_at)

@@ -178,19 +178,23 @@ export class DecisionStore {
           status, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       markDelivered: db.prepare(
-        `UPDATE deliveries SET status = 'DELIVERED', delivered_at = ? WHERE app_id = ? AND decision_id = ? AND device_id = ?
+        `UPDATE deliveries SET status = 'DELIVERED', delivered_at = ? ` +
+          `WHERE app_id = ? AND decision_id = ? AND device_id = ?
          AND status = 'QUEUED'`,
       ),
       markAcked: db.prepare(
-        `UPDATE deliveries SET status = 'ACKNOWLEDGED', acked_at = ? WHERE app_id = ? AND decision_id = ? AND device_id = ?
+        `UPDATE deliveries SET status = 'ACKNOWLEDGED', acked_at = ? ` +
+          `WHERE app_id = ? AND decision_id = ? AND device_id = ?
          AND status IN ('QUEUED', 'DELIVERED')`,
       ),
       markRouted: db.prepare(
-        'UPDATE deliveries SET routed_at = ? WHERE app_id = ? AND decision_id = ? AND device_id = ? AND routed_at IS NULL',
+        'UPDATE deliveries SET routed_at = ? ' +
+          'WHERE app_id = ? AND decision_id = ? AND device_id = ? AND routed_at IS NULL',
       ),
       deliveriesOf: db.prepare(`SELECT * FROM deliveries WHERE ${key} ORDER BY seq`),
       cancel: db.prepare(
-        `UPDATE deliveries SET status = 'CANCELLED' WHERE app_id = ? AND decision_id = ? AND device_id = ? AND status = 'QUEUED'`,
+        `UPDATE deliveries SET status = 'CANCELLED' ` +
+          `WHERE app_id = ? AND decision_id = ? AND device_id = ? AND status = 'QUEUED'`,
       ),
       openOfDevice: db.prepare(
         `SELECT l.*, d.status AS decision_status, d.expires_at AS decision_expires_at

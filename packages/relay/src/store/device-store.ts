@@ -72,7 +72,8 @@ export class DeviceStore {
     this.#byKey = db.prepare('SELECT * FROM devices WHERE app_id = ? AND public_key = ?');
     this.#byPqKey = db.prepare('SELECT * FROM devices WHERE app_id = ? AND pq_public_key = ?');
     this.#activeOfIdentity = db.prepare(
-      'SELECT * FROM devices WHERE app_id = ? AND identity_id = ? AND revoked_at IS NULL ORDER BY registered_at, device_id',
+      'SELECT * FROM devices WHERE app_id = ? AND identity_id = ? AND revoked_at IS NULL ' +
+        'ORDER BY registered_at, device_id',
     );
     this.#rotate = db.prepare(
       'UPDATE devices SET public_key = ?, pq_public_key = ?, rotated_at = ? WHERE device_id = ? AND revoked_at IS NULL',
