@@ -27,7 +27,7 @@ import {
 import { serializeDecision } from './payload.js';
 import { PollScheduler } from './poll-scheduler.js';
 import { RetryBudget, withRetry } from './retry.js';
-import type { Transport } from './transport.js';
+import type { CallSettings, Transport } from './transport.js';
 import { waitForOutcome, type WaitResult } from './wait.js';
 
 /** Longest TTL accepted: 7 days (the wire field is uint32 seconds; longer is surely a bug). */
@@ -35,10 +35,21 @@ export const MAX_TTL_SECONDS = 7 * 24 * 3600;
 /** The relay's default TTL when 0 is sent (protocol.md §7). */
 export const DEFAULT_TTL_SECONDS = 600;
 
-/** Per-RPC deadlines in ms (reliability.md §2.4). */
+/**
+ * Deadlines in ms (reliability.md §2.4).
+ *
+ * A send (`sendDecision`, `sendPush`) has ONE deadline, `routeDecision` ms after it starts: the
+ * device lookup, the encryption, every RouteDecision and every retry or pushback wait must fit in
+ * it, so the caller knows how long a send can take. No attempt or wait is started past it.
+ * Retries wait for a relay that is reconnecting (e.g. restarting), so one that stays unreachable is
+ * reported as `RELAY_UNAVAILABLE` when the deadline ends (at once when the retry budget is spent).
+ */
 export interface RpcTimeouts {
+  /** Budget of a whole send, retries included (default 10 000). */
   routeDecision: number;
+  /** Each GetDecisionOutcome poll (default 5 000). */
   getDecisionOutcome: number;
+  /** Each GetIdentityDevices attempt and GetQuota (default 5 000); also the budget of a lone `getIdentityDevices()`. */
   other: number;
 }
 
@@ -67,7 +78,7 @@ export interface NoxyClientOptions {
 
 /** Options of one send. */
 export interface SendDecisionOptions {
-  /** Reuse a decision id (e.g. resuming a send after a crash); a UUID v4 otherwise. */
+  /** Reuse a decision id of this client (e.g. resuming a send after a crash): a UUID; default a new UUID v4. */
   decisionId?: string;
   /** Override the client's TTL for this decision. */
   ttlSeconds?: number;
@@ -90,6 +101,7 @@ export interface SentDecision {
 
 /** Options of a wait. */
 export interface WaitOptions {
+  /** Any id the relay knows (not only this client's UUIDs): 1–200 characters, no control characters. */
   decisionId: string;
   identity: IdentityInput;
   signal?: AbortSignal;
@@ -135,9 +147,18 @@ export interface SentPush {
 export interface NoxyClient {
   /** The default TTL of decisions sent by this client, seconds. */
   readonly ttlSeconds: number;
-  /** Encrypts the decision for every device of `identity` and routes it. */
+  /**
+   * Encrypts the decision for every device of `identity` and routes it. The device lookup and
+   * each RouteDecision are retried on transient relay errors (unavailable, timed out, rate
+   * limited — after the relay's pushback —, unknown) within the send's deadline
+   * (`timeouts.routeDecision`, see {@link RpcTimeouts}) and the client's retry budget.
+   */
   sendDecision(identity: IdentityInput, decision: object, options?: SendDecisionOptions): Promise<SentDecision>;
-  /** One GetDecisionOutcome. */
+  /**
+   * One GetDecisionOutcome. `decisionId` may be any id the relay knows — one made by another
+   * agent or by a relay need not be a UUID — of 1–200 characters without control characters.
+   * @throws NoxyError `INVALID_ARGUMENT` (field `decisionId`, nothing sent) for any other id
+   */
   getDecisionOutcome(options: {
     decisionId: string;
     identity: IdentityInput;
@@ -202,8 +223,28 @@ function checkPositive(value: number | undefined, field: string, fallback: numbe
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+// Ids this client creates (or is asked to reuse for a send) are UUIDs.
 function checkDecisionId(value: unknown, field = 'decisionId'): string {
   if (typeof value !== 'string' || !UUID.test(value)) throw invalidArgument(field, 'a UUID', describe(value));
+  return value;
+}
+
+/** Longest id accepted for polling, in UTF-16 units (the local relay's limit on every id field). */
+const MAX_POLL_ID = 200;
+// C0, DEL and C1 controls, lone surrogates, and bidi controls (an id that displays unlike what it
+// is would mislead whoever reads it in a log or an approval prompt).
+const UNSAFE_ID_CHAR = /[\p{Cc}\p{Cs}\p{Bidi_Control}]/u;
+
+// Ids to poll may come from elsewhere (another agent, a relay), so any printable id is accepted.
+function checkPollId(value: unknown, field = 'decisionId'): string {
+  const expected = `a non-empty id of at most ${MAX_POLL_ID} characters without control or bidi characters`;
+  if (typeof value !== 'string' || value === '' || value.length > MAX_POLL_ID)
+    throw invalidArgument(field, expected, describe(value));
+  const bad = UNSAFE_ID_CHAR.exec(value);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw invalidArgument(field, expected, `${describe(value)} with U+${code} at index ${bad.index}`);
+  }
   return value;
 }
 
@@ -262,11 +303,42 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     throw err;
   };
 
-  async function listDevices(identity: Identity, signal: AbortSignal): Promise<TargetDevice[]> {
-    const res = await (await connect()).getIdentityDevices(
-      { requestId: randomUUID(), identityId: identity.id },
-      { timeoutMs: timeouts.other, signal },
-    );
+  // Set by any answer of the relay, cleared when a retried call gives up on reaching it: while set,
+  // a failed connection is most likely a restart.
+  let relayUp = false;
+
+  // One RPC retried (retry.ts) until `deadline` (on `clock`), each attempt getting at most the time
+  // left. During grpc-js's reconnect backoff (~1 s after a refused connect) a plain call fails at
+  // once, so a relay restarting in under a second would use up the attempts, and under load the
+  // whole retry budget, before it could be reached again. So retries, and every attempt while the
+  // relay is believed up, wait for the channel to connect (within the deadline). A relay that
+  // stays away for a whole send is no longer believed up: later sends fail fast again.
+  async function retried<T>(
+    rpc: (settings: CallSettings) => Promise<T>,
+    attemptMs: number,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<T> {
+    try {
+      return await withRetry(
+        async (n) => {
+          const timeoutMs = Math.min(attemptMs, deadline - clock.now());
+          const res = await rpc({ timeoutMs, signal, waitForReady: relayUp || n > 0 });
+          relayUp = true;
+          return res;
+        },
+        { clock, budget, signal, deadline },
+      );
+    } catch (err) {
+      if (NoxyError.isInstance(err) && err.code === 'RELAY_UNAVAILABLE') relayUp = false;
+      throw err;
+    }
+  }
+
+  async function listDevices(identity: Identity, signal: AbortSignal, deadline: number): Promise<TargetDevice[]> {
+    const transport = await connect();
+    const request = { requestId: randomUUID(), identityId: identity.id };
+    const res = await retried((s) => transport.getIdentityDevices(request, s), timeouts.other, deadline, signal);
     return res.devices;
   }
 
@@ -283,13 +355,15 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     const ttl = opts.ttlSeconds === undefined ? ttlSeconds : checkTtl(opts.ttlSeconds, 'ttlSeconds');
     const decisionId = opts.decisionId === undefined ? randomUUID() : checkDecisionId(opts.decisionId);
     const signal = signalFor(opts.signal);
+    // The whole send, retries included, fits in one budget (RpcTimeouts).
+    const deadline = clock.now() + timeouts.routeDecision;
     try {
       // A failed load (e.g. liboqs chosen but missing) is not kept: a later send tries again.
       kem ??= loadKemBackend(kemChoice).catch((err: unknown) => {
         kem = undefined;
         throw err;
       });
-      const [backend, devices] = await Promise.all([kem, listDevices(id, signal)]);
+      const [backend, devices] = await Promise.all([kem, listDevices(id, signal, deadline)]);
       const expiresAt = clock.now() + ttl * 1000;
       if (devices.length === 0)
         throw new NoxyError('NO_DEVICES', `the ${id.type} identity has no registered device; pair a device first`);
@@ -310,17 +384,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
             kyberCt: Buffer.from(envelope.kyberCt),
             nonce: Buffer.from(envelope.nonce),
           };
-          const settings = { timeoutMs: timeouts.routeDecision, signal };
           const transport = await connect();
-          if (push)
-            return deliveryStatusFromWire(
-              (await withRetry(() => transport.pushNotification(base, settings), { clock, budget, signal })).status,
-            );
-          const res = await withRetry(() => transport.routeDecision({ ...base, decisionId }, settings), {
-            clock,
-            budget,
-            signal,
-          });
+          const send = <T>(rpc: (s: CallSettings) => Promise<T>) =>
+            retried(rpc, timeouts.routeDecision, deadline, signal);
+          if (push) return deliveryStatusFromWire((await send((s) => transport.pushNotification(base, s))).status);
+          const res = await send((s) => transport.routeDecision({ ...base, decisionId }, s));
           // The payload (and its action_hash) names our decision id; a relay that tracks the
           // decision under another id would make our polls ask about something else.
           if (res.decisionId !== '' && res.decisionId !== decisionId) {
@@ -353,6 +421,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       { requestId: randomUUID(), decisionId, identityId: identity.id },
       { timeoutMs, signal },
     );
+    relayUp = true;
     return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending };
   }
 
@@ -363,7 +432,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     async getDecisionOutcome({ decisionId, identity, signal }) {
       guard();
       const id = parseIdentity(identity);
-      checkDecisionId(decisionId);
+      checkPollId(decisionId);
       try {
         return await pollOnce(decisionId, id, signalFor(signal));
       } catch (err) {
@@ -374,7 +443,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     async waitForDecisionOutcome(opts) {
       guard();
       const id = parseIdentity(opts.identity);
-      const decisionId = checkDecisionId(opts.decisionId);
+      const decisionId = checkPollId(opts.decisionId);
       if (opts.maxWaitMs !== undefined) checkPositive(opts.maxWaitMs, 'maxWaitMs', 0);
       if (opts.expiresAt !== undefined && !Number.isFinite(opts.expiresAt))
         throw invalidArgument('expiresAt', 'ms since the epoch', describe(opts.expiresAt));
@@ -420,6 +489,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
           { requestId: randomUUID() },
           { timeoutMs: timeouts.other, signal: signalFor(signal) },
         );
+        relayUp = true;
         return {
           appName: res.appName,
           quotaTotal: res.quotaTotal,
@@ -435,7 +505,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       guard();
       const id = parseIdentity(identity);
       try {
-        const devices = await listDevices(id, signalFor(signal));
+        const devices = await listDevices(id, signalFor(signal), clock.now() + timeouts.other);
         return devices.map((d) => ({
           deviceId: d.deviceId,
           publicKey: new Uint8Array(d.publicKey),

@@ -1,10 +1,10 @@
 /**
- * RouteDecision retries (design.md §2, reliability.md §2.1/§2.4): the SAME request is resent
- * (same request_id and decision_id, so the relay can deduplicate) on UNAVAILABLE,
- * DEADLINE_EXCEEDED, rate-limit RESOURCE_EXHAUSTED and UNKNOWN, with full-jitter backoff,
- * honouring `grpc-retry-pushback-ms`, and within a per-client retry budget modelled on gRFC A6
- * throttling (10 tokens, +0.1 per success, −1 per failure, no retries at or below half), so a
- * dead relay is not hammered.
+ * Retries of the calls inside a send, GetIdentityDevices and RouteDecision (design.md §2,
+ * reliability.md §2.1/§2.4): the SAME request is resent (same request_id and decision_id, so the
+ * relay can deduplicate) on UNAVAILABLE, DEADLINE_EXCEEDED, rate-limit RESOURCE_EXHAUSTED and
+ * UNKNOWN, with full-jitter backoff, honouring `grpc-retry-pushback-ms`, within the call's
+ * deadline, and within a per-client retry budget modelled on gRFC A6 throttling (10 tokens, +0.1
+ * per success, −1 per failure, no retries at or below half), so a dead relay is not hammered.
  * @module
  */
 import { backoffDelay, RETRY_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -43,14 +43,20 @@ export interface RetryOptions {
   budget: RetryBudget;
   signal?: AbortSignal | undefined;
   random?: () => number;
+  /**
+   * When the whole call must be over, ms on `clock` (gRFC A6: the deadline covers all attempts).
+   * A retry whose wait would reach it is not attempted: the last error is thrown at once.
+   */
+  deadline?: number;
 }
 
 /**
- * Runs `attempt` until it succeeds, fails with a non-retryable error, the attempts or the budget
- * run out, or `signal` fires.
+ * Runs `attempt` until it succeeds, fails with a non-retryable error, the attempts, the budget or
+ * the time before `deadline` run out, or `signal` fires.
+ * @param attempt one try; `n` is 0 for the first
  */
 export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const { clock, budget, signal, policy = RETRY_BACKOFF, maxAttempts = 4, random } = options;
+  const { clock, budget, signal, policy = RETRY_BACKOFF, maxAttempts = 4, random, deadline = Infinity } = options;
   for (let n = 0; ; n++) {
     try {
       const result = await attempt(n);
@@ -61,9 +67,12 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, options: 
       const allowed = retryable && budget.failure();
       const pushback = NoxyError.isInstance(err) ? err.retryAfterMs : undefined;
       // A pushback longer than MAX_PUSHBACK_MS is a "come back much later": give up now rather
-      // than hold the caller for it.
+      // than hold the caller for it. Same when the wait would end at the deadline: sleeping first
+      // would only turn the relay's reason into a timeout.
       if (!allowed || n + 1 >= maxAttempts || pushback === null || (pushback ?? 0) > MAX_PUSHBACK_MS) throw err;
-      await clock.sleep(pushback ?? backoffDelay(policy, n, random), signal);
+      const wait = pushback ?? backoffDelay(policy, n, random);
+      if (clock.now() + wait >= deadline) throw err;
+      await clock.sleep(wait, signal);
     }
   }
 }

@@ -42,6 +42,11 @@ export interface CallSettings {
   /** Deadline of this attempt in ms. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Queue the call until the channel is connected (up to `timeoutMs`) instead of failing it at
+   * once while grpc-js waits out its reconnect backoff (~1 s after a failed connect).
+   */
+  waitForReady?: boolean;
 }
 
 /** A unary RPC bound to the channel, the token and error mapping. */
@@ -78,7 +83,7 @@ export function createTransport(options: TransportOptions): Transport {
 
   function bind<Req, Res>(name: string, fn: Unary<Req, Res>, self: object): UnaryRpc<Req, Res> {
     const method = fn.bind(self) as Unary<Req, Res>;
-    return (request, { timeoutMs, signal }) =>
+    return (request, { timeoutMs, signal, waitForReady }) =>
       new Promise<Res>((resolve, reject) => {
         if (closed) return reject(new NoxyError('CLOSED', `${name} failed: the client is closed`));
         if (signal?.aborted) return reject(abortError(signal));
@@ -86,7 +91,9 @@ export function createTransport(options: TransportOptions): Transport {
           call.cancel();
           reject(abortError(signal));
         };
-        const call = method(request, metadata.clone(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        const md = metadata.clone();
+        if (waitForReady) md.setOptions({ waitForReady: true });
+        const call = method(request, md, { deadline: Date.now() + timeoutMs }, (err, res) => {
           inFlight.delete(call);
           signal?.removeEventListener('abort', onAbort);
           if (signal?.aborted) return reject(abortError(signal));
