@@ -394,7 +394,8 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
           if (res.decisionId !== '' && res.decisionId !== decisionId) {
             throw new NoxyError(
               'PROTOCOL',
-              `RouteDecision: the relay answered decision_id ${res.decisionId}, expected ${decisionId}; not counted as delivered`,
+              `RouteDecision: the relay answered decision_id ${res.decisionId}, expected ${decisionId}; ` +
+                'not counted as delivered',
             );
           }
           return deliveryStatusFromWire(res.status);
