@@ -3,18 +3,19 @@ import { defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
-// Tests import the workspace packages from source, so a test run needs no build; the spawned
-// CLIs (noxy-relay, noxy-mcp, noxy-device) run from dist, which `npm test` builds first.
+// Tests import the workspace packages from source; the CLIs some of them spawn (noxy-mcp,
+// noxy-device) run from dist, which the global setup builds (`tsc --build`) before any test.
 export default defineConfig({
   resolve: {
     alias: [
       { find: /^@noxy-approval\/core\/envelope$/, replacement: src('core/src/envelope/index.ts') },
       { find: /^@noxy-approval\/core\/portable$/, replacement: src('core/src/portable.ts') },
-      { find: /^@noxy-approval\/(proto|core|device|relay|mcp)$/, replacement: src('$1/src/index.ts') },
+      { find: /^@noxy-approval\/(proto|core|device|relay|mcp|testing)$/, replacement: src('$1/src/index.ts') },
     ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

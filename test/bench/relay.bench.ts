@@ -2,14 +2,14 @@
  * Relay figures (issue #4): full RouteDecision → delivery → ack → outcome cycles per second
  * with the durable SQLite store against the same with `:memory:` (target durable ≥ 0.5×, and
  * ≥ 300 cycles/s), and 1,000 connected devices with 1,000 pending decisions (p95 delivery
- * latency ≤ 50 ms, relay RSS ≤ 300 MB). The measuring code lives with the relay
+ * latency ≤ 50 ms, relay RSS ≤ 300 MB). The measuring code is in relay-cycles.ts
  * (`benchRelayCycles`, `benchManyDevices`); the relay runs in its own process.
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchManyDevices, benchRelayCycles } from '@noxy-approval/relay';
+import { benchManyDevices, benchRelayCycles } from './relay-cycles.js';
 import { report } from './report.js';
 
 /** Runs the relay benchmarks. */

@@ -1,7 +1,7 @@
 import { createNoxyClient, type NoxyClient } from '@noxy-approval/core';
 import { agent } from '@noxy-approval/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentTestServer } from '../support/agent-test-server.js';
+import { AgentTestServer } from '@noxy-approval/testing';
 
 const TOKEN = 'tok_abort_0123456789';
 const ALICE = 'alice@example.com';

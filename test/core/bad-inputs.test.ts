@@ -8,7 +8,7 @@ import {
   type NoxyClientOptions,
 } from '@noxy-approval/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentTestServer } from '../support/agent-test-server.js';
+import { AgentTestServer } from '@noxy-approval/testing';
 
 /** A token that must never show up anywhere but the authorization header. */
 const CANARY = 'tok_CANARY_5f0c1e7a9b';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createNoxyClient, type NoxyClient } from '@noxy-approval/core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startBlackhole, type Blackhole } from '../support/agent-test-server.js';
+import { startBlackhole, type Blackhole } from '@noxy-approval/testing';
 
 const TIMEOUT = 300;
 const ALICE = 'alice@example.com';

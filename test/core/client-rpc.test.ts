@@ -1,8 +1,7 @@
 import { createNoxyClient, loadKemBackend, nodeAead, openEnvelope, type NoxyClient } from '@noxy-approval/core';
 import { agent } from '@noxy-approval/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentTestServer, type RecordedCall, type TestDevice } from '../support/agent-test-server.js';
-import { AutoClock } from './virtual-clock.js';
+import { AgentTestServer, ManualClock as AutoClock, type RecordedCall, type TestDevice } from '@noxy-approval/testing';
 
 const TOKEN = 'tok_live_0123456789abcdef';
 const ALICE = 'alice@example.com';

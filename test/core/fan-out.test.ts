@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { createNoxyClient, loadKemBackend, nodeAead, openEnvelope, type NoxyClient } from '@noxy-approval/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentTestServer, type TestDevice } from '../support/agent-test-server.js';
+import { AgentTestServer, type TestDevice } from '@noxy-approval/testing';
 
 const ALICE = 'alice@example.com';
 

@@ -1,8 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { createNoxyClient, NoxyError, type NoxyClient } from '@noxy-approval/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentTestServer } from '../support/agent-test-server.js';
-import { AutoClock } from './virtual-clock.js';
+import { AgentTestServer, ManualClock as AutoClock } from '@noxy-approval/testing';
 
 const TOKEN = 'tok_retry_0123456789';
 const ALICE = 'alice@example.com';

@@ -1,6 +1,6 @@
 import { NoxyError } from '@noxy-approval/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { startLocalStack, type LocalStack } from '@noxy-approval/testing';
 
 let stack: LocalStack | undefined;
 afterEach(async () => {

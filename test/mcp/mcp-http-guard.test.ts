@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { createApprovalServer, serveHttp, type HttpEndpoint } from '@noxy-approval/mcp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { startLocalStack, type LocalStack } from '@noxy-approval/testing';
 
 let stack: LocalStack | undefined;
 let http: HttpEndpoint | undefined;

@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { loadKemBackend, type ApprovalOutput, type NoxyClient } from '@noxy-approval/core';
 import { createApprovalServer } from '@noxy-approval/mcp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { startLocalStack, type LocalStack } from '@noxy-approval/testing';
 
 const HOST_TIMEOUT_MS = 60_000;
 const HUMAN_DELAY_MS = 10 * 60_000;

@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { computeActionHash, type ApprovalOutput } from '@noxy-approval/core';
 import { createApprovalServer } from '@noxy-approval/mcp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalStack, type Answer, type LocalStack } from '../support/local-stack.js';
+import { startLocalStack, type Answer, type LocalStack } from '@noxy-approval/testing';
 
 let stack: LocalStack | undefined;
 afterEach(async () => {

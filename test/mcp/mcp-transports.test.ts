@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { ApprovalOutput } from '@noxy-approval/core';
 import { createApprovalServer, serveHttp, type HttpEndpoint } from '@noxy-approval/mcp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../support/local-stack.js';
+import { startLocalStack, type LocalStack } from '@noxy-approval/testing';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = `${root}packages/mcp/dist/cli.js`;

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { agent } from '@noxy-approval/proto';
+import { startTestRelay, type TestRelay, RawAgent, grpcTargetOf } from '@noxy-approval/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestRelay, type TestRelay } from './testing/harness.js';
-import { RawAgent } from './testing/raw-agent.js';
-import { grpcTargetOf } from './testing/raw-grpc-device.js';
 
 const S = agent.DeliveryStatus;
 

@@ -6,12 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { agent } from '@noxy-approval/proto';
+import { syntheticDeviceKeys, RawAgent, RawGrpcDevice } from '@noxy-approval/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from './admin.js';
 import { RelayStore } from './store/index.js';
-import { syntheticDeviceKeys } from './testing/keys.js';
-import { RawAgent } from './testing/raw-agent.js';
-import { RawGrpcDevice } from './testing/raw-grpc-device.js';
 
 // The CLI runs from source through tsx, with workspace packages mapped to their sources too.
 const root = fileURLToPath(new URL('../../..', import.meta.url));

@@ -1,11 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { credentials, Client } from '@grpc/grpc-js';
 import { device } from '@noxy-approval/proto';
+import {
+  startTestRelay,
+  type TestRelay,
+  syntheticDeviceKeys,
+  RawGrpcDevice,
+  grpcTargetOf,
+  registrationMac,
+} from '@noxy-approval/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestRelay, type TestRelay } from './testing/harness.js';
-import { syntheticDeviceKeys } from './testing/keys.js';
-import { RawGrpcDevice, grpcTargetOf } from './testing/raw-grpc-device.js';
-import { registrationMac } from './testing/registration-mac.js';
 
 const E = device.ErrorCode;
 const errorOf = (r: device.DeviceResponse) => (r.payload?.$case === 'error' ? r.payload.value : undefined);

@@ -1,28 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { agent, type device } from '@noxy-approval/proto';
 import fc from 'fast-check';
+import { ManualClock, syntheticDeviceKeys } from '@noxy-approval/testing';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './admin.js';
 import { DecisionEngine } from './engine.js';
 import { LiveRegistry } from './live-registry.js';
 import { silentLogger } from './logger.js';
 import { RelayStore, type DeviceRecord } from './store/index.js';
-import { syntheticDeviceKeys } from './testing/keys.js';
 
 function setup() {
-  let now = Date.UTC(2026, 0, 1);
+  const clock = new ManualClock({ start: Date.UTC(2026, 0, 1), autoAdvance: false });
   const store = RelayStore.open(':memory:');
   const live = new LiveRegistry();
   const engine = new DecisionEngine({
     store,
     live,
-    now: () => now,
+    now: clock.now,
     logger: silentLogger,
     defaultTtlSeconds: 600,
     maxTtlSeconds: 3600,
     maxDrain: 100,
   });
-  const created = createApp(store, now, { name: 'prop' });
+  const created = createApp(store, clock.now(), { name: 'prop' });
   const app = store.apps.get(created.appId)!;
   const addDevice = (identityId: string): DeviceRecord => {
     const rec: DeviceRecord = {
@@ -34,7 +34,7 @@ function setup() {
       deviceType: 'desktop',
       registrationHash: Buffer.alloc(32),
       registeredVia: 'secret',
-      registeredAt: now,
+      registeredAt: clock.now(),
       rotatedAt: undefined,
       revokedAt: undefined,
     };
@@ -49,9 +49,7 @@ function setup() {
     app,
     addDevice,
     envelope,
-    advance: (ms: number) => {
-      now += ms;
-    },
+    advance: (ms: number) => clock.advance(ms),
   };
 }
 

@@ -43,9 +43,3 @@ export {
   type RelayLogger,
 } from './logger.js';
 export { PAIRING_CODE_LENGTH } from './secrets.js';
-export {
-  benchManyDevices,
-  benchRelayCycles,
-  type ManyDevicesResult,
-  type RelayCyclesResult,
-} from './bench/relay-cycles.js';

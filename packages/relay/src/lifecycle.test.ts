@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { agent, device } from '@noxy-approval/proto';
+import { startTestRelay, type TestRelay } from '@noxy-approval/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestRelay, type TestRelay } from './testing/harness.js';
 
 const S = agent.DeliveryStatus;
 const O = agent.DecisionOutcome;

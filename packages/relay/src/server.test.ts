@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { startTestRelay, RawAgent } from '@noxy-approval/testing';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { silentLogger } from './logger.js';
 import { startRelay } from './server.js';
-import { startTestRelay } from './testing/harness.js';
-import { RawAgent } from './testing/raw-agent.js';
 
 describe('relay lifecycle', () => {
   it('binds loopback on free ports and reports its URLs', async () => {

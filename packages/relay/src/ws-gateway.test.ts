@@ -1,10 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { agent } from '@noxy-approval/proto';
+import { startTestRelay, type TestRelay, syntheticDeviceKeys, registrationMac } from '@noxy-approval/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestRelay, type TestRelay } from './testing/harness.js';
-import { syntheticDeviceKeys } from './testing/keys.js';
-import { registrationMac } from './testing/registration-mac.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: frames are read field by field in assertions
 type Frame = Record<string, any>;

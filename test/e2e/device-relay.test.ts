@@ -1,6 +1,7 @@
 /**
- * End to end against the REAL local relay (`@noxy-approval/relay`) and the REAL agent client
- * (`createNoxyClient` from core): loopback only, ports chosen by the OS.
+ * The device (`@noxy-approval/device`, Node and browser flavours) end to end against the REAL
+ * local relay (`@noxy-approval/relay`) and the REAL agent client (`createNoxyClient` from core):
+ * loopback only, ports chosen by the OS.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,16 +14,21 @@ import {
   type KemBackend,
   type NoxyClient,
 } from '@noxy-approval/core';
+import {
+  autoDecide,
+  createBrowserNoxyDevice,
+  createMemoryKeyStore,
+  createNoxyDevice,
+  type DecideResult,
+  type KeyStore,
+  type NoxyDevice,
+  type NoxyDeviceNodeOptions,
+  type ReceivedDecision,
+  renderDecision,
+  type WebSocketConstructor,
+} from '@noxy-approval/device';
 import { silentLogger, startRelay, type Relay } from '@noxy-approval/relay';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DecideResult, NoxyDevice } from './device.js';
-import type { ReceivedDecision } from './decision.js';
-import { createMemoryKeyStore, type KeyStore } from './key-store.js';
-import { createNoxyDevice, type NoxyDeviceNodeOptions } from './node-device.js';
-import { renderDecision } from './render.js';
-import { autoDecide } from './auto.js';
-import { createBrowserNoxyDevice } from './browser-device.js';
-import type { WebSocketConstructor } from './transport-ws.js';
 import WebSocket from 'ws';
 
 let kem: KemBackend;
@@ -95,7 +101,7 @@ async function send(agent: NoxyClient, payload: ReturnType<typeof approvalPayloa
 }
 
 describe.each(['grpc', 'websocket'] as const)('device over %s against the real relay', (transport) => {
-  it('registers with the app secret, receives and decrypts a decision, acks it, and the agent sees the answer', async () => {
+  it('registers with the app secret, decrypts and acks a decision, and the agent sees the answer', async () => {
     const { relay, app, agent } = await relayAndApp();
     const d = await device(relay, { appId: app.appId, signingSecret: app.signingSecret, transport });
     await d.connect();
@@ -291,7 +297,7 @@ describe('reconnect and key management against the real relay', () => {
     await expect(d.decide(payloads[0]!.decision_id, 'approve')).resolves.toMatchObject({ outcome: 'approve' });
   });
 
-  it('rotateKeys(): the agent encrypts to the new key and the device still decrypts; revoke() removes the device', async () => {
+  it('rotateKeys(): the agent encrypts to the new key, the device still decrypts; revoke() removes it', async () => {
     const { relay, app, agent } = await relayAndApp();
     const keyStore = createMemoryKeyStore();
     const d = await device(relay, { appId: app.appId, signingSecret: app.signingSecret, keyStore });

@@ -1,5 +1,5 @@
 /**
- * Relay benchmarks, run by the lead's `test/bench` harness over real loopback gRPC:
+ * Relay benchmarks over real loopback gRPC, run by `relay.bench.ts`:
  *
  * - {@link benchRelayCycles}: full decision cycles (RouteDecision → live decision_event →
  *   decision_ack → decision_outcome) with a raw device stream.
@@ -7,19 +7,16 @@
  * - {@link benchManyDevices}: 1,000 subscribed device connections and 1,000 pending
  *   decisions, the relay in a child process. Targets: p95 delivery ≤ 50 ms, relay RSS ≤ 300 MB.
  *
- * The relay runs in a child process (relay-child.ts), as it would beside real agents and
+ * The relay runs in a child process (fixtures/relay-child.ts), as it would beside real agents and
  * devices; its rate limits and quota are raised: they are what is being avoided, not measured.
  * @module
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agent } from '@noxy-approval/proto';
-import type { ChildStats } from './relay-child.js';
-import { RawAgent } from '../testing/raw-agent.js';
-import { RawGrpcDevice } from '../testing/raw-grpc-device.js';
-import { syntheticDeviceKeys } from '../testing/keys.js';
+import { RawAgent, RawGrpcDevice, syntheticDeviceKeys } from '@noxy-approval/testing';
+import type { ChildStats } from './fixtures/relay-child.js';
 
 /** Result of {@link benchRelayCycles}. */
 export interface RelayCyclesResult {
@@ -150,11 +147,11 @@ interface ChildReady {
   signingSecret: string;
 }
 
-// Forks relay-child next to this module: `.ts` when running from source under tsx (the
-// parent's execArgv carries the loader), `.js` from dist.
+// Forks fixtures/relay-child.ts under tsx, like the other benchmark fixtures.
 function forkRelay(dataDir: string): Promise<{ child: ChildProcess; info: ChildReady }> {
-  const self = fileURLToPath(import.meta.url);
-  const child = fork(join(dirname(self), `relay-child${extname(self)}`), [dataDir], {
+  const script = fileURLToPath(new URL('./fixtures/relay-child.ts', import.meta.url));
+  const child = fork(script, [dataDir], {
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

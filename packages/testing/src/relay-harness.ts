@@ -1,42 +1,25 @@
 /**
- * Test harness: an in-memory relay on 127.0.0.1 (ports chosen by the OS), a manual clock, an
- * app, an agent client and raw devices. Everything opened here is closed by `close()`.
+ * The relay test harness: a real in-memory relay on 127.0.0.1 (ports chosen by the OS) whose
+ * clock is a {@link ManualClock}, one app, a raw agent and raw devices. Everything opened here
+ * is closed by `close()`.
  * @module
  */
-import { silentLogger } from '../logger.js';
-import type { RelayOptions } from '../options.js';
-import { startRelay, type Relay } from '../server.js';
-import type { CreatedApp } from '../admin.js';
-import { syntheticDeviceKeys } from './keys.js';
+import { type CreatedApp, type Relay, type RelayOptions, silentLogger, startRelay } from '@noxy-approval/relay';
+import { ManualClock } from './manual-clock.js';
 import { RawAgent } from './raw-agent.js';
 import { RawGrpcDevice } from './raw-grpc-device.js';
 import type { MacFields } from './registration-mac.js';
-
-/** A manual clock (ms). */
-export interface ManualClock {
-  now(): number;
-  advance(ms: number): void;
-}
-
-/**
- * A clock starting at `start` that only moves when told.
- * @param start initial reading, ms since epoch
- */
-export function manualClock(start = Date.UTC(2026, 4, 15, 12)): ManualClock {
-  let t = start;
-  return {
-    now: () => t,
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}
+import { syntheticDeviceKeys } from './synthetic-keys.js';
 
 /** A running test relay with one app. */
 export interface TestRelay {
+  /** The relay (in-memory store, silent logger). */
   relay: Relay;
+  /** The relay's clock; it only moves on `clock.advance(ms)`. */
   clock: ManualClock;
+  /** The app made at start (name `test-app`). */
   app: CreatedApp;
+  /** A raw agent with the app's token. */
   agent: RawAgent;
   /** Opens a raw device stream for `app` using the manual clock. */
   device(appId?: string): RawGrpcDevice;
@@ -45,13 +28,17 @@ export interface TestRelay {
     identity: Pick<MacFields, 'identityType' | 'identityId'>,
     options?: { subscribe?: boolean; key?: string; deviceType?: string },
   ): Promise<DeviceHandle>;
+  /** Closes every device, the agent and the relay. */
   close(): Promise<void>;
 }
 
 /** A registered raw device and its keys. */
 export interface DeviceHandle {
+  /** The device's stream. */
   dev: RawGrpcDevice;
+  /** The synthetic keys it registered with. */
   keys: { publicKey: Buffer; pqPublicKey: Buffer };
+  /** The relay-issued device id. */
   deviceId: string;
 }
 
@@ -62,7 +49,8 @@ export interface DeviceHandle {
 export async function startTestRelay(
   options: Partial<RelayOptions> & { quotaTotal?: number } = {},
 ): Promise<TestRelay> {
-  const clock = manualClock();
+  // Mid-month, so that advancing by hours or days does not cross into a new quota month unasked.
+  const clock = new ManualClock({ start: Date.UTC(2026, 4, 15, 12), autoAdvance: false });
   const { quotaTotal, ...relayOptions } = options;
   const relay = await startRelay({ dataDir: ':memory:', logger: silentLogger, now: clock.now, ...relayOptions });
   const app = relay.createApp({ name: 'test-app', quotaTotal });
