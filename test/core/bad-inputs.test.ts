@@ -1,13 +1,8 @@
 import { inspect } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import {
-  createNoxyClient,
-  MAX_DECISION_BYTES,
-  NoxyError,
-  type NoxyClient,
-  type NoxyClientOptions,
-} from '@noxy-approval/core';
+import { createNoxyClient, NoxyError, type NoxyClient, type NoxyClientOptions } from '@noxy-approval/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_DECISION_BYTES } from '../../packages/core/src/payload.js';
 import { AgentTestServer } from '@noxy-approval/testing';
 
 /** A token that must never show up anywhere but the authorization header. */
@@ -209,9 +204,14 @@ describe('bad inputs: a typed INVALID_ARGUMENT naming the field, and no RPC', ()
 
   it.each(['not-a-uuid', '', `${ID}\n`, ID.replace(/-/g, ''), `{${ID}}`, 123])('decisionId %j', async (decisionId) => {
     const id = decisionId as string;
+    await expectInvalid(() => client.sendDecision(ALICE, { title: 't' }, { decisionId: id }), 'decisionId');
+  });
+
+  // Polling takes any printable id of ≤ 200 characters, UUID or not (poll-any-id.test.ts).
+  it.each(['', `${ID}\n`, 'x'.repeat(201), 123])('decisionId %j to poll', async (decisionId) => {
+    const id = decisionId as string;
     await expectInvalid(() => client.getDecisionOutcome({ decisionId: id, identity: ALICE }), 'decisionId');
     await expectInvalid(() => client.waitForDecisionOutcome({ decisionId: id, identity: ALICE }), 'decisionId');
-    await expectInvalid(() => client.sendDecision(ALICE, { title: 't' }, { decisionId: id }), 'decisionId');
   });
 
   it.each([
