@@ -8,7 +8,6 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@noxy-approval\/core\/envelope$/, replacement: src('core/src/envelope/index.ts') },
       { find: /^@noxy-approval\/core\/portable$/, replacement: src('core/src/portable.ts') },
       { find: /^@noxy-approval\/(proto|core|device|relay|mcp|testing)$/, replacement: src('$1/src/index.ts') },
     ],

@@ -6,7 +6,11 @@
  * no jitter) and plain full jitter capped at 2 s on the same flip times.
  * @module
  */
-import { PollScheduler, POLL_BACKOFF, waitForOutcome, type BackoffPolicy, type Clock } from '@noxy-approval/core';
+import type { Clock } from '@noxy-approval/core';
+// Internals of core's wait loop, measured directly (not public API).
+import { POLL_BACKOFF, type BackoffPolicy } from '../../packages/core/src/backoff.js';
+import { PollScheduler } from '../../packages/core/src/poll-scheduler.js';
+import { waitForOutcome } from '../../packages/core/src/wait.js';
 import { median, quantile, report } from './report.js';
 
 const OFFICIAL: BackoffPolicy = { initialMs: 400, maxMs: 30_000, multiplier: 1.6, jitter: 0 };
@@ -66,7 +70,8 @@ export async function benchDetectionLag(): Promise<void> {
     ['full jitter cap 2s', full],
   ] as const) {
     console.log(
-      `      ${label}: median lag ${r.median.toFixed(2)} s, p95 ${r.p95.toFixed(2)} s, ${r.rate.toFixed(2)} polls/s per wait`,
+      `      ${label}: median lag ${r.median.toFixed(2)} s, p95 ${r.p95.toFixed(2)} s, ` +
+        `${r.rate.toFixed(2)} polls/s per wait`,
     );
   }
   report({

@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
-import { createNoxyClient, DEFAULT_GRACE_MS, type NoxyClient } from '@noxy-approval/core';
+import { createNoxyClient, type NoxyClient } from '@noxy-approval/core';
 import { agent } from '@noxy-approval/proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_GRACE_MS } from '../../packages/core/src/wait.js';
 import { AgentTestServer, ManualClock as AutoClock } from '@noxy-approval/testing';
 
 const TOKEN = 'tok_wait_0123456789';
@@ -33,7 +34,7 @@ describe('waiting on virtual time', () => {
     client = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN, clock, decisionTtlSeconds: 60 });
   });
 
-  it('a decision nobody answers ends as `expired` at expiresAt + grace, never earlier, polling at most 1.6 s apart', async () => {
+  it('an unanswered decision ends `expired` at expiresAt + grace, never earlier, polling ≤ 1.6 s apart', async () => {
     const result = await client.sendDecisionAndWaitForOutcome(ALICE, { title: 't' });
     const deadline = result.sent.expiresAt + DEFAULT_GRACE_MS;
     expect(result.outcome).toBe('expired');

@@ -15,7 +15,7 @@ import {
   type Envelope,
   type KemBackend,
   type KemKeyPair,
-} from '@noxy-approval/core/envelope';
+} from '@noxy-approval/core/portable';
 import { nodeAead } from '../../packages/core/src/node-aead.js';
 
 const PAYLOADS = 1000; // per direction and per backend

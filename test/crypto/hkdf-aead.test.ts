@@ -5,7 +5,7 @@ import { createDecipheriv, hkdfSync } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { deriveEnvelopeKey, NoxyError, webCryptoAead, type Aead } from '@noxy-approval/core/envelope';
+import { deriveEnvelopeKey, NoxyError, webCryptoAead, type Aead } from '@noxy-approval/core/portable';
 import { nodeAead } from '../../packages/core/src/node-aead.js';
 import { hex, loadJson, testsOf, toHex, type Group, type WycheproofTest } from './vectors.js';
 

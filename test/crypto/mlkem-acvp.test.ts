@@ -11,7 +11,7 @@ import {
   NoxyError,
   publicKeyOfSecretKey,
   type KemBackend,
-} from '@noxy-approval/core/envelope';
+} from '@noxy-approval/core/portable';
 import { groupsOf, hex, loadJson, toHex, type Group } from './vectors.js';
 
 interface KeyGenTest {

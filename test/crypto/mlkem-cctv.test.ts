@@ -10,7 +10,7 @@ import {
   sealEnvelope,
   ZERO_SEED_PUBLIC_KEY_SHA256,
   type KemBackend,
-} from '@noxy-approval/core/envelope';
+} from '@noxy-approval/core/portable';
 import { hex, loadJson, sha256Hex, testsOf, toHex, type Group, type WycheproofTest } from './vectors.js';
 
 const MODULUS = 'cctv/modulus-ML-KEM-768.json.gz';

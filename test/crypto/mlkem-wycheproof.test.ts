@@ -11,7 +11,7 @@ import {
   publicKeyOfSecretKey,
   sealEnvelope,
   type KemBackend,
-} from '@noxy-approval/core/envelope';
+} from '@noxy-approval/core/portable';
 import { hex, loadJson, testsOf, toHex, type Group, type WycheproofTest } from './vectors.js';
 
 interface EncapsTest extends WycheproofTest {

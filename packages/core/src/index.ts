@@ -6,8 +6,6 @@
  * @module
  */
 export {
-  assertDelivered,
-  checkTtl,
   createNoxyClient,
   DEFAULT_TTL_SECONDS,
   MAX_TTL_SECONDS,
@@ -22,6 +20,9 @@ export {
   type SentPush,
   type WaitOptions,
 } from './client.js';
+export type { Clock } from './clock.js';
+export type { WaitResult } from './wait.js';
+export type { DeviceDelivery } from './fan-out.js';
 export {
   NoxyError,
   describe as describeValue,
@@ -45,12 +46,6 @@ export {
   type QuotaStatus,
   type TerminalOutcome,
 } from './outcome.js';
-export type { DeviceDelivery } from './fan-out.js';
-export { serializeDecision, MAX_DECISION_BYTES } from './payload.js';
-export { systemClock, type Clock } from './clock.js';
-export { backoffDelay, POLL_BACKOFF, RETRY_BACKOFF, type BackoffPolicy } from './backoff.js';
-export { PollScheduler } from './poll-scheduler.js';
-export { waitForOutcome, DEFAULT_GRACE_MS, type WaitDeps, type WaitLoopOptions, type WaitResult } from './wait.js';
 export { nodeAead } from './node-aead.js';
 export {
   loadKemBackend,
@@ -60,34 +55,54 @@ export {
   type Envelope,
   type KemBackend,
   type KemChoice,
-} from './envelope/index.js';
+} from './portable.js';
 export {
   APPROVAL_TOOL_DESCRIPTION,
   APPROVAL_TOOL_NAME,
   CHECK_APPROVAL_TOOL_DESCRIPTION,
   CHECK_APPROVAL_TOOL_NAME,
+  HANDLE_PREFIX,
   MAX_ACTION_BYTES,
   MemoryApprovalStore,
+  actionFingerprint,
   actionHashInput,
   approvalInputSchema,
   approvalOutputSchema,
   buildApprovalPayload,
   canonicalJson,
+  checkActionHash,
   checkApprovalInputSchema,
+  checkIdentitySource,
   computeActionHash,
   createApprovalEngine,
+  executeApproved,
+  looksLikeHandle,
   outcomeMessage,
-  parseOrThrow,
+  resolveIdentity,
+  resumeGated,
+  runGated,
   toApprovalOutput,
+  type ActionHashCheck,
   type AgentInfo,
   type ApprovalCallOptions,
+  type ApprovalContext,
   type ApprovalEngine,
   type ApprovalEngineOptions,
   type ApprovalInput,
   type ApprovalOutput,
   type ApprovalPayload,
   type ApprovalRecord,
+  type ApprovalRequest,
   type ApprovalResult,
   type ApprovalStore,
+  type BuildPayloadInput,
   type CheckApprovalInput,
+  type GateResult,
+  type GatedAction,
+  type HashedAction,
+  type IdentitySource,
+  type MessageFacts,
+  type NotExecutedReason,
+  type PendingHint,
+  type PreparedCall,
 } from './approval/index.js';

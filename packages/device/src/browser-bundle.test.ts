@@ -16,7 +16,6 @@ describe('browser entry', () => {
       metafile: true,
       // Same source mapping as vitest.config.ts; any Node built-in reached from here fails the build.
       alias: {
-        '@noxy-approval/core/envelope': src('../../core/src/envelope/index.ts'),
         '@noxy-approval/core/portable': src('../../core/src/portable.ts'),
         '@noxy-approval/core': src('../../core/src/index.ts'),
       },

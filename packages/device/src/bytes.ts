@@ -3,7 +3,7 @@
  * random bytes and UUIDs from `globalThis.crypto`.
  * @module
  */
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 
 /** Standard base64 (RFC 4648 §4) with padding. */
 export function toBase64(bytes: Uint8Array): string {

@@ -4,7 +4,7 @@
  * decrypted content, so they can be surfaced and logged safely.
  * @module
  */
-import { NoxyError, openEnvelope, type Aead, type KemBackend } from '@noxy-approval/core/envelope';
+import { NoxyError, openEnvelope, type Aead, type KemBackend } from '@noxy-approval/core/portable';
 import { parseStrictJson, type StrictJson } from './json-strict.js';
 
 /** A decrypted decision, as handed to the app. The payload is for the user's own display only. */

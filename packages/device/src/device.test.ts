@@ -1,4 +1,4 @@
-import { loadKemBackend, sealEnvelope, type KemBackend } from '@noxy-approval/core/envelope';
+import { loadKemBackend, sealEnvelope, type KemBackend } from '@noxy-approval/core/portable';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NoxyDevice } from './device.js';
 import { createMemoryKeyStore, decodeStoredDevice } from './key-store.js';

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Identity } from '@noxy-approval/core';
-import { NoxyError, type Aead, type KemBackend } from '@noxy-approval/core/envelope';
+import { NoxyError, type Aead, type KemBackend } from '@noxy-approval/core/portable';
 import { reconnectDelay, type BackoffOptions } from './backoff.js';
 import { openDecision, type ReceivedDecision } from './decision.js';
 import { Emitter, type Unsubscribe } from './events.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Identity } from '@noxy-approval/core';
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 import type { StoredDevice } from './key-store.js';
 import type { Session, SessionIds } from './session.js';
 

@@ -11,7 +11,7 @@
  * Objects are plain objects; a `__proto__` key is an ordinary own property.
  * @module
  */
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 
 /** A parsed JSON value (numbers may be `bigint`). */
 export type StrictJson = null | boolean | number | bigint | string | StrictJson[] | { [key: string]: StrictJson };

@@ -1,7 +1,7 @@
 import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKemBackend, NoxyError } from '@noxy-approval/core/envelope';
+import { loadKemBackend, NoxyError } from '@noxy-approval/core/portable';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromBase64, toBase64 } from './bytes.js';
 import { createFileKeyStore } from './file-key-store.js';
@@ -14,7 +14,7 @@ import {
 } from './key-store.js';
 import { generateDeviceKeys } from './keys.js';
 import { createNoxyDevice } from './node-device.js';
-import type { KemBackend } from '@noxy-approval/core/envelope';
+import type { KemBackend } from '@noxy-approval/core/portable';
 
 const key: StoreKey = { appId: 'app_1', identityType: 'email', identityId: 'alice@example.com' };
 let kem: KemBackend;

@@ -9,11 +9,10 @@
  * or use {@link createMemoryKeyStore} (keys lost on reload).
  * @module
  */
-import type { IdentityType } from '@noxy-approval/core';
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { IDENTITY_TYPES, type IdentityType } from '@noxy-approval/core/portable';
+import { NoxyError } from '@noxy-approval/core/portable';
 import { fromBase64, toBase64 } from './bytes.js';
 import { checkDeviceKeys, type DeviceKeys } from './keys.js';
-import { IDENTITY_TYPE_NAMES } from './wire.js';
 
 /** The (app, identity) a record belongs to. */
 export interface StoreKey {
@@ -104,7 +103,7 @@ export function decodeStoredDevice(document: string, expected: StoreKey): Stored
     }
   };
   const identityType = str('identityType');
-  if (!(IDENTITY_TYPE_NAMES as readonly string[]).includes(identityType))
+  if (!(IDENTITY_TYPES as readonly string[]).includes(identityType))
     throw bad('"identityType" is not an identity type');
   if (
     str('appId') !== expected.appId ||

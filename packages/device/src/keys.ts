@@ -16,7 +16,7 @@ import {
   assertEncapsulationKey,
   publicKeyOfSecretKey,
   type KemBackend,
-} from '@noxy-approval/core/envelope';
+} from '@noxy-approval/core/portable';
 import { bytesEqual, randomBytes, uint64be } from './bytes.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 

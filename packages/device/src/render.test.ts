@@ -1,10 +1,9 @@
 import { computeActionHash } from '@noxy-approval/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { actionFingerprint, renderDecision, renderValue } from './render.js';
+import { renderDecision, renderValue } from './render.js';
 
 const NOW = Date.parse('2026-05-01T10:00:00.000Z');
-const HASH = `3f2a91c0${'ab'.repeat(28)}`;
 
 const base = {
   v: 1,
@@ -145,15 +144,6 @@ describe('renderDecision', () => {
 
   it('shows big integers exactly', () => {
     expect(renderValue({ n: 12345678901234567890n })).toEqual(['{', '  "n": 12345678901234567890', '}']);
-  });
-});
-
-describe('actionFingerprint', () => {
-  it('takes the first 8 hex digits in two groups', () => {
-    expect(actionFingerprint(HASH)).toBe('3f2a 91c0');
-    expect(actionFingerprint(`sha256:${HASH.toUpperCase()}`)).toBe('3f2a 91c0');
-    expect(actionFingerprint('3f2a')).toBeUndefined();
-    expect(actionFingerprint(42)).toBeUndefined();
   });
 });
 

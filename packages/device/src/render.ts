@@ -6,7 +6,7 @@
  *   JSON-like, one value per line) — the part the approval is bound to by `action_hash`;
  * - the agent-written `title` and `summary`, quoted and labelled `Agent says (unverified):`;
  * - a short fingerprint of `action_hash`, recomputed here over the tool and arguments shown
- *   (action-hash.ts), and the request and expiry times;
+ *   (core's `checkActionHash`), and the request and expiry times;
  * - every string through {@link escapeText}, so no control, bidi, invisible or line-breaking
  *   character can hide or forge content, and each returned line is one physical line.
  *
@@ -14,7 +14,7 @@
  * generically: agent text labelled, every other field shown JSON-like.
  * @module
  */
-import { checkActionHash } from './action-hash.js';
+import { actionFingerprint, checkActionHash } from '@noxy-approval/core/portable';
 import { quoteText } from './escape.js';
 
 /** Options of {@link renderDecision}. */
@@ -70,18 +70,6 @@ export function renderValue(value: unknown, indent = '', depth = 0): string[] {
   });
   lines.push(`${indent}${close}`);
   return lines;
-}
-
-/**
- * A short fingerprint of an `action_hash` (64 hex digits, optionally `sha256:`-prefixed): the
- * first 8 hex digits in two groups, e.g. `3f2a 91c0`; `undefined` when it is not such a hash.
- */
-export function actionFingerprint(actionHash: unknown): string | undefined {
-  if (typeof actionHash !== 'string') return undefined;
-  const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(actionHash);
-  if (!m) return undefined;
-  const hex = m[1]!.toLowerCase();
-  return `${hex.slice(0, 4)} ${hex.slice(4, 8)}`;
 }
 
 function parseTime(v: unknown): Date | undefined {

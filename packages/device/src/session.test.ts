@@ -1,4 +1,4 @@
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { reconnectDelay } from './backoff.js';
 import { DeviceRelayError, Session } from './session.js';

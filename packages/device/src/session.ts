@@ -5,7 +5,7 @@
  * none, so a request the relay never answers hangs them forever (§10.3).
  * @module
  */
-import { NoxyError, type NoxyErrorCode } from '@noxy-approval/core/envelope';
+import { NoxyError, type NoxyErrorCode } from '@noxy-approval/core/portable';
 import { randomBytes, randomUuid } from './bytes.js';
 import type { TransportConnection } from './transport.js';
 import type {

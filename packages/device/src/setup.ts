@@ -5,7 +5,7 @@
  * @module
  */
 import type { Identity } from '@noxy-approval/core';
-import { NoxyError, loadKemBackend, type Aead, type KemBackend, type KemChoice } from '@noxy-approval/core/envelope';
+import { NoxyError, loadKemBackend, type Aead, type KemBackend, type KemChoice } from '@noxy-approval/core/portable';
 import type { BackoffOptions } from './backoff.js';
 import { NoxyDevice } from './device.js';
 import { generateDeviceKeys } from './keys.js';

@@ -4,7 +4,7 @@
  * entry, so this module stays browser-safe).
  * @module
  */
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 import { isLoopbackHost, type Transport } from './transport.js';
 import { decodeWsResponse, encodeWsRequest } from './ws-codec.js';
 

@@ -4,7 +4,7 @@
  * both fit. Reconnecting is not the transport's job; the device opens a new connection.
  * @module
  */
-import type { NoxyError } from '@noxy-approval/core/envelope';
+import type { NoxyError } from '@noxy-approval/core/portable';
 import type { WireRequest, WireResponse } from './wire.js';
 
 /** Callbacks a transport calls for one connection. */

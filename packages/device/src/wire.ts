@@ -5,13 +5,7 @@
  * imports `@grpc/grpc-js`) is what lets the device run in a browser.
  * @module
  */
-import type { IdentityType } from '@noxy-approval/core';
-
-/**
- * The identity kinds as written on the wire, in proto enum order — the browser-safe twin of
- * core's `IDENTITY_TYPES` (core's root entry imports node:crypto, so browser code cannot).
- */
-export const IDENTITY_TYPE_NAMES: readonly IdentityType[] = ['wallet', 'email', 'phone', 'user_id'];
+import type { IdentityType } from '@noxy-approval/core/portable';
 
 /** The two answers a human can give (`DecisionOutcomeValue`). */
 export type OutcomeValue = 'APPROVE' | 'REJECT';

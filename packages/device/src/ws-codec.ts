@@ -5,7 +5,7 @@
  * strings, uint64 are JSON numbers, enums are their names. Browser-safe.
  * @module
  */
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 import { fromBase64, toBase64 } from './bytes.js';
 import {
   DEVICE_ERROR_CODES,

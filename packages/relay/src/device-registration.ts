@@ -12,7 +12,7 @@
  * @module
  */
 import { IDENTITY_TYPES, NoxyError, parseIdentity, type IdentityType } from '@noxy-approval/core';
-import { encapsulationKeyProblem } from '@noxy-approval/core/envelope';
+import { encapsulationKeyProblem } from '@noxy-approval/core/portable';
 import { verifyRegistrationSignature, type RegistrationFields } from '@noxy-approval/device';
 import { device } from '@noxy-approval/proto';
 import { bytesEqual, newDeviceId, sha256 } from './secrets.js';

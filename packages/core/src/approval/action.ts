@@ -1,21 +1,21 @@
 /**
- * The decision payload of an approval (design.md §2) and its `action_hash`.
+ * The one owner of the approval payload's canonical form, its `action_hash` and the short
+ * fingerprint a human compares (design.md §2, docs/protocol.md §3). Browser-safe: the agent
+ * hashes with it, the devices (Node, browser page) recompute with it, and the gate re-checks
+ * with it just before a tool runs — one implementation, so the three can never disagree.
  *
  * `action_hash = SHA-256(RFC 8785 canonical JSON of { v, kind, decision_id, tool, args,
  * expires_at, agent })`, hex. Canonical JSON (not `JSON.stringify`) makes the hash
- * reproducible by any device or executor in any language (reliability.md §4.1.2); the
- * decision id and expiry bind it to one decision, so an approval cannot be replayed for a
- * second call or after its deadline.
+ * reproducible by any device or executor in any language; the decision id and expiry bind it
+ * to one decision, so an approval cannot be replayed for a second call or after its deadline.
  * @module
  */
-import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
-import { NoxyError } from '../errors.js';
-import { MAX_ACTION_BYTES } from './tool-definition.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { describe, NoxyError } from '../errors.js';
 
-// canonicalize is CommonJS (`module.exports = serialize`) but its typings declare an ES default
-// export, which NodeNext reads as a namespace: the import is the function at runtime.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+/** Largest accepted serialised arguments (64 KiB): what a human can review, and far below gRPC limits. */
+export const MAX_ACTION_BYTES = 64 * 1024;
 
 /** Who is asking, shown to the human. */
 export interface AgentInfo {
@@ -38,25 +38,87 @@ export interface ApprovalPayload {
   agent?: AgentInfo;
 }
 
-/**
- * RFC 8785 canonical JSON of a value.
- * @throws NoxyError `INVALID_ARGUMENT` when the value is not plain JSON (e.g. contains a BigInt)
- */
-export function canonicalJson(value: unknown, field = 'args'): string {
-  let text: string | undefined;
-  try {
-    text = canonicalize(value);
-  } catch (cause) {
-    throw new NoxyError('INVALID_ARGUMENT', `"${field}" expected plain JSON values`, { field, cause });
-  }
-  if (text === undefined) throw new NoxyError('INVALID_ARGUMENT', `"${field}" expected a JSON value`, { field });
-  return text;
+/** The fields `action_hash` covers. */
+export type HashedAction = Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>;
+
+function notJson(path: string, value: unknown): never {
+  throw new NoxyError('INVALID_ARGUMENT', `"${path}" expected a plain JSON value, got ${describe(value)}`, {
+    field: path,
+  });
 }
 
-/** The fields the hash covers, in one place so devices and executors can recompute it. */
-export function actionHashInput(
-  p: Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>,
-): unknown {
+function write(value: unknown, path: string, out: string[], seen: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      out.push(JSON.stringify(value));
+      return;
+    case 'number':
+      // RFC 8785 §3.2.2.3: numbers are written as ECMAScript prints them, which JSON.stringify does.
+      if (!Number.isFinite(value)) notJson(path, value);
+      out.push(JSON.stringify(value));
+      return;
+    case 'bigint':
+      // Only arises from integers too large for a double (the device's strict JSON parser keeps
+      // them exact); written as the digits the agent sent.
+      out.push(value.toString());
+      return;
+    case 'object':
+      break;
+    default:
+      notJson(path, value);
+  }
+  if (value === null) {
+    out.push('null');
+    return;
+  }
+  if (seen.has(value)) notJson(path, value);
+  seen.add(value);
+  if (Array.isArray(value)) {
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(',');
+      write(value[i], `${path}[${i}]`, out, seen);
+    }
+    out.push(']');
+  } else {
+    // Only plain objects: a Date, Map or class instance would hash differently from what the
+    // device is shown (its own JSON form), so it is refused rather than guessed at.
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) notJson(path, value);
+    // Keys sorted by UTF-16 code units (RFC 8785 §3.2.3), which is what Array#sort compares.
+    const keys = Object.keys(value).sort();
+    out.push('{');
+    keys.forEach((key, i) => {
+      if (i > 0) out.push(',');
+      out.push(JSON.stringify(key), ':');
+      write((value as Record<string, unknown>)[key], `${path}.${key}`, out, seen);
+    });
+    out.push('}');
+  }
+  seen.delete(value);
+}
+
+/**
+ * RFC 8785 (JCS) canonical JSON of a plain JSON value.
+ * @param field the name used in error messages
+ * @throws NoxyError `INVALID_ARGUMENT` naming the offending path for values JSON cannot express
+ *   faithfully (functions, `undefined`, NaN, cycles, Dates and other non-plain objects)
+ * @example canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
+ */
+export function canonicalJson(value: unknown, field = 'args'): string {
+  const out: string[] = [];
+  try {
+    write(value, field, out, new Set());
+  } catch (err) {
+    if (err instanceof RangeError) notJson(field, value); // nesting deep enough to exhaust the stack
+    throw err;
+  }
+  return out.join('');
+}
+
+/** The object the hash covers, in one place so devices and executors can recompute it. */
+export function actionHashInput(p: HashedAction): unknown {
   return {
     v: 1,
     kind: 'propose_tool_call',
@@ -68,13 +130,51 @@ export function actionHashInput(
   };
 }
 
-/** SHA-256 hex of the canonical action. */
-export function computeActionHash(
-  p: Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>,
-): string {
-  return createHash('sha256')
-    .update(canonicalJson(actionHashInput(p)))
-    .digest('hex');
+/**
+ * SHA-256 hex of the canonical action.
+ * @throws NoxyError `INVALID_ARGUMENT` when the arguments are not plain JSON
+ */
+export function computeActionHash(p: HashedAction): string {
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson(actionHashInput(p)))));
+}
+
+/** Result of {@link checkActionHash}. */
+export type ActionHashCheck = 'match' | 'mismatch' | 'absent' | 'unverifiable';
+
+/**
+ * Recomputes the `action_hash` of a received v1 `propose_tool_call` payload and compares it:
+ * what a device does before it shows the fingerprint, so the fingerprint is known to cover
+ * exactly the tool and arguments on screen.
+ * @returns `absent` when the payload has no `action_hash`, `unverifiable` when it is not a v1
+ *   tool call (or holds values JSON cannot express), else `match` / `mismatch`
+ */
+export function checkActionHash(payload: unknown): ActionHashCheck {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return 'unverifiable';
+  const p = payload as Record<string, unknown>;
+  if (!('action_hash' in p)) return 'absent';
+  if (p.v !== 1 || p.kind !== 'propose_tool_call' || typeof p.action_hash !== 'string') return 'unverifiable';
+  const fields = [p.decision_id, p.tool, p.args, p.expires_at];
+  if (fields.some((v) => v === undefined)) return 'mismatch';
+  let expected: string;
+  try {
+    expected = computeActionHash(p as unknown as HashedAction);
+  } catch {
+    return 'unverifiable';
+  }
+  return expected === p.action_hash.replace(/^sha256:/, '').toLowerCase() ? 'match' : 'mismatch';
+}
+
+/**
+ * A short fingerprint of an `action_hash` (64 hex digits, optionally `sha256:`-prefixed): the
+ * first 8 hex digits in two groups, e.g. `3f2a 91c0`, which the human compares between the
+ * agent's screen and the device; `undefined` when it is not such a hash.
+ */
+export function actionFingerprint(actionHash: unknown): string | undefined {
+  if (typeof actionHash !== 'string') return undefined;
+  const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(actionHash);
+  if (!m) return undefined;
+  const hex = m[1]!.toLowerCase();
+  return `${hex.slice(0, 4)} ${hex.slice(4, 8)}`;
 }
 
 /** Inputs of {@link buildApprovalPayload}. */
@@ -84,7 +184,9 @@ export interface BuildPayloadInput {
   args: Record<string, unknown>;
   title: string;
   summary?: string | undefined;
+  /** ms since the epoch */
   requestedAt: number;
+  /** ms since the epoch */
   expiresAt: number;
   agent?: AgentInfo | undefined;
 }
@@ -94,7 +196,7 @@ export interface BuildPayloadInput {
  * @throws NoxyError `INVALID_ARGUMENT` when args are not plain JSON or exceed 64 KiB
  */
 export function buildApprovalPayload(input: BuildPayloadInput): ApprovalPayload {
-  const size = Buffer.byteLength(canonicalJson(input.args));
+  const size = utf8ToBytes(canonicalJson(input.args)).length;
   if (size > MAX_ACTION_BYTES) {
     throw new NoxyError('INVALID_ARGUMENT', `"args" expected at most ${MAX_ACTION_BYTES} bytes of JSON, got ${size}`, {
       field: 'args',

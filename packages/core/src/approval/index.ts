@@ -1,33 +1,50 @@
 /**
- * The approval engine and the shared tool definition (re-exported by core's root entry).
+ * The approval engine, the gate, decision handles and the shared tool definition (re-exported
+ * by core's root entry).
  * @module
  */
 export {
+  MAX_ACTION_BYTES,
+  actionFingerprint,
+  actionHashInput,
   buildApprovalPayload,
   canonicalJson,
+  checkActionHash,
   computeActionHash,
-  actionHashInput,
+  type ActionHashCheck,
   type AgentInfo,
   type ApprovalPayload,
   type BuildPayloadInput,
+  type HashedAction,
 } from './action.js';
 export {
   createApprovalEngine,
-  parseOrThrow,
   toApprovalOutput,
   type ApprovalCallOptions,
+  type ApprovalContext,
   type ApprovalEngine,
   type ApprovalEngineOptions,
+  type ApprovalRequest,
   type ApprovalResult,
 } from './engine.js';
-export { outcomeMessage, type MessageFacts } from './messages.js';
+export {
+  executeApproved,
+  resumeGated,
+  runGated,
+  type GateResult,
+  type GatedAction,
+  type NotExecutedReason,
+  type PreparedCall,
+} from './gate.js';
+export { HANDLE_PREFIX, looksLikeHandle } from './handle.js';
+export { checkIdentitySource, resolveIdentity, type IdentitySource } from './identity-source.js';
+export { outcomeMessage, type MessageFacts, type PendingHint } from './messages.js';
 export { MemoryApprovalStore, type ApprovalRecord, type ApprovalStore } from './store.js';
 export {
   APPROVAL_TOOL_DESCRIPTION,
   APPROVAL_TOOL_NAME,
   CHECK_APPROVAL_TOOL_DESCRIPTION,
   CHECK_APPROVAL_TOOL_NAME,
-  MAX_ACTION_BYTES,
   approvalInputSchema,
   approvalOutputSchema,
   checkApprovalInputSchema,

@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from 'zod';
+import { HANDLE_PREFIX } from './handle.js';
 
 /** The tool name shared by all wrappers. */
 export const APPROVAL_TOOL_NAME = 'request_human_approval';
@@ -23,17 +24,18 @@ export const APPROVAL_TOOL_DESCRIPTION = [
   'arguments you intend to use: the user sees them verbatim, and the approval is bound to them.',
   'Returns outcome "approved" (you may proceed with exactly those arguments), "rejected" (do not',
   'perform it, do not retry or work around it), "expired" (nobody answered; nothing was done), or',
-  '"pending" (the user has not answered yet; check again later with the decision_id).',
+  '"pending" (the user has not answered yet: do nothing until it is approved; the result says how to keep waiting).',
 ].join(' ');
 
 /** Description of the check tool. */
 export const CHECK_APPROVAL_TOOL_DESCRIPTION = [
   'Continue waiting for the answer to an earlier request_human_approval that returned "pending".',
-  'Pass its decision_id. Returns the same outcomes. Never perform the action unless this returns "approved".',
+  'Pass the handle (or decision_id) it returned. Returns the same outcomes.',
+  'Never perform the action unless this returns "approved".',
 ].join(' ');
 
-/** Largest accepted serialised arguments (64 KiB): what a human can review, and far below gRPC limits. */
-export const MAX_ACTION_BYTES = 64 * 1024;
+/** Largest accepted serialised arguments (defined with the canonical form it measures). */
+export { MAX_ACTION_BYTES } from './action.js';
 
 /** Input of `request_human_approval`. */
 export const approvalInputSchema = z
@@ -72,13 +74,25 @@ export const approvalInputSchema = z
 /** Parsed input of `request_human_approval`. */
 export type ApprovalInput = z.infer<typeof approvalInputSchema>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Input of `check_human_approval`. */
 export const checkApprovalInputSchema = z
   .object({
-    decision_id: z.string().uuid().describe('The decision_id returned by request_human_approval.'),
+    decision_id: z
+      .string()
+      .max(1024)
+      .refine((v) => UUID.test(v) || (v.startsWith(HANDLE_PREFIX) && /^[A-Za-z0-9_-]+$/.test(v)), {
+        message:
+          `expected the handle ("${HANDLE_PREFIX}…") or the decision_id (a UUID) ` +
+          'that request_human_approval returned',
+      })
+      .describe(
+        `The handle ("${HANDLE_PREFIX}…") that request_human_approval returned, exactly as given ` +
+          '(its decision_id also works while the same server process runs).',
+      ),
   })
   .strict();
-
 /** Parsed input of `check_human_approval`. */
 export type CheckApprovalInput = z.infer<typeof checkApprovalInputSchema>;
 
@@ -86,6 +100,8 @@ export type CheckApprovalInput = z.infer<typeof checkApprovalInputSchema>;
 export const approvalOutputSchema = z.object({
   outcome: z.enum(['approved', 'rejected', 'expired', 'pending']),
   decision_id: z.string(),
+  /** Resumes the wait from any process with the same configuration (see check_human_approval). */
+  handle: z.string(),
   action_hash: z.string(),
   tool: z.string(),
   expires_at: z.string(),

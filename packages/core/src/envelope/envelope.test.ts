@@ -16,7 +16,7 @@ import {
   type Envelope,
   type KemBackend,
   type KemKeyPair,
-} from './index.js';
+} from '../portable.js';
 
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -2,7 +2,7 @@
  * A scripted in-memory transport for unit tests of the device's framing and state machine.
  * Not a relay: each test decides what the "relay" answers.
  */
-import { NoxyError } from '@noxy-approval/core/envelope';
+import { NoxyError } from '@noxy-approval/core/portable';
 import type { Transport, TransportHandlers } from '../transport.js';
 import type { ResponsePayload, WireRequest, WireResponse } from '../wire.js';
 
