@@ -80,19 +80,20 @@ describe('request_human_approval over MCP against the local relay', () => {
     expect(text(result)).toContain('nothing was executed');
   });
 
-  it('holds, answers pending with the decision id, and check_human_approval returns the final outcome', async () => {
+  it('holds, answers pending with a handle, and check_human_approval returns the final outcome', async () => {
     stack = await startLocalStack({ devices: [{ answer: 'approve', delayMs: 700 }] });
     const client = await connect(stack, { client: stack.client, identity: stack.identity, holdMs: 200 });
     const first = output(await client.callTool({ name: 'request_human_approval', arguments: request }));
     expect(first.outcome).toBe('pending');
-    expect(first.message).toContain(first.decision_id);
-    expect(first.message).toContain('check_human_approval');
+    expect(first.handle).toMatch(/^nxa1_[A-Za-z0-9_-]+$/);
+    expect(first.message).toContain(`check_human_approval with decision_id "${first.handle}"`);
+    // The bare decision id works in the process that made it; the handle works anywhere.
     let checked = output(
       await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }),
     );
     for (let i = 0; i < 20 && checked.outcome === 'pending'; i++) {
       checked = output(
-        await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.decision_id } }),
+        await client.callTool({ name: 'check_human_approval', arguments: { decision_id: first.handle } }),
       );
     }
     expect(checked.outcome).toBe('approved');

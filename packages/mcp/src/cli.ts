@@ -30,7 +30,9 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     log(
-      'usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]; env NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS; NOXY_MCP_HTTP_TOKEN (bearer required for a non-loopback --host)',
+      'usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]\n' +
+        '  env: NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS,\n' +
+        '       NOXY_HANDLE_SECRET; NOXY_MCP_HTTP_TOKEN (bearer, required for a non-loopback --host)',
     );
     return 0;
   }
@@ -56,6 +58,7 @@ async function main(): Promise<number> {
       identity: config.identity,
       holdMs: config.holdSeconds * 1000,
       store,
+      handleSecret: config.handleSecret,
       agent: { name: 'noxy-mcp' },
     });
 
@@ -70,7 +73,8 @@ async function main(): Promise<number> {
     const bearerToken = process.env.NOXY_MCP_HTTP_TOKEN;
     if (!isLoopbackHost(host) && !bearerToken) {
       log(
-        `refusing to serve on ${host} without NOXY_MCP_HTTP_TOKEN: anyone who could reach it could send approval requests to your devices`,
+        `refusing to serve on ${host} without NOXY_MCP_HTTP_TOKEN: ` +
+          'anyone who could reach it could send approval requests to your devices',
       );
       return 2;
     }

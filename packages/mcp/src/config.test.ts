@@ -14,8 +14,16 @@ describe('loadConfig', () => {
         identity: { type: 'email', id: 'alice@example.com' },
         ttlSeconds: 600,
         holdSeconds: 45,
+        handleSecret: expect.stringContaining('tok_123'),
       },
     });
+  });
+
+  it('takes a handle secret of its own, at least 16 characters', () => {
+    const own = loadConfig({ ...good, NOXY_HANDLE_SECRET: 'a-long-random-handle-secret' });
+    expect(own.ok && own.config.handleSecret).toBe('a-long-random-handle-secret');
+    const short = loadConfig({ ...good, NOXY_HANDLE_SECRET: 'short' });
+    expect(short.ok ? [] : short.problems).toEqual([expect.stringContaining('NOXY_HANDLE_SECRET')]);
   });
 
   it('reports every problem at once, one message each', () => {

@@ -9,6 +9,7 @@
  * | NOXY_IDENTITY | who to ask: 0x wallet, email, +E.164 phone, or a user id (`user_id:alice` forces the kind) |
  * | NOXY_DECISION_TTL_SECONDS | lifetime of each approval request (default 600) |
  * | NOXY_HOLD_SECONDS | how long one tool call waits before answering `pending` (default 45) |
+ * | NOXY_HANDLE_SECRET | keys decision handles (≥ 16 characters; default: derived from the app token) |
  * @module
  */
 import {
@@ -29,6 +30,11 @@ export interface McpConfig {
   identity: Identity;
   ttlSeconds: number;
   holdSeconds: number;
+  /**
+   * Keys the decision handles, so a restarted server or a replica with the same configuration
+   * resumes pending decisions. The app token by default (HKDF-separated from its other use).
+   */
+  handleSecret: string;
 }
 
 /** Result of {@link loadConfig}: either a config or the list of problems. */
@@ -68,7 +74,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   const endpoint = env.NOXY_ENDPOINT?.trim() ?? '';
   if (endpoint === '')
     problems.push(
-      'NOXY_ENDPOINT is not set: the relay URL, e.g. https://relay.noxy.network or http://127.0.0.1:7070 for a local relay',
+      'NOXY_ENDPOINT is not set: the relay URL, ' +
+        'e.g. https://relay.noxy.network or http://127.0.0.1:7070 for a local relay',
     );
   else {
     try {
@@ -80,7 +87,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   const authToken = env.NOXY_AUTH_TOKEN ?? '';
   if (authToken === '')
     problems.push(
-      'NOXY_AUTH_TOKEN is not set: the app token of your Noxy app (`noxy-relay app create` prints one for a local relay)',
+      'NOXY_AUTH_TOKEN is not set: the app token of your Noxy app ' +
+        '(`noxy-relay app create` prints one for a local relay)',
     );
   else {
     try {
@@ -109,6 +117,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     problems,
   );
   const holdSeconds = intIn(env.NOXY_HOLD_SECONDS, 'NOXY_HOLD_SECONDS', 45, 1, 3600, problems);
+  // Without a secret of its own, the handle key comes from the app token: every replica with the
+  // same configuration resumes the same decisions, and whoever has the token could poll them anyway.
+  const handleSecret = env.NOXY_HANDLE_SECRET ?? `noxy-mcp decision handles, keyed by app token:${authToken}`;
+  if (env.NOXY_HANDLE_SECRET !== undefined && env.NOXY_HANDLE_SECRET.length < 16) {
+    problems.push('NOXY_HANDLE_SECRET must be at least 16 characters (use a long random string)');
+  }
   if (problems.length > 0 || !identity) return { ok: false, problems };
-  return { ok: true, config: { endpoint, authToken, identity, ttlSeconds, holdSeconds } };
+  return { ok: true, config: { endpoint, authToken, identity, ttlSeconds, holdSeconds, handleSecret } };
 }

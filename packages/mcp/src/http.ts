@@ -11,6 +11,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
@@ -98,6 +99,9 @@ export async function serveHttp(options: HttpOptions): Promise<HttpEndpoint> {
       return reject(res, 403, 'forbidden host or origin');
     }
     if (!authorized(req)) return reject(res, 401, 'missing or wrong bearer token');
+    // Whoever holds the one configured token is one principal: its decisions are shared by all
+    // of its sessions (a reconnecting host keeps them). The token itself is not passed on.
+    if (token) (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: 'bearer', scopes: [] };
     const id = req.headers['mcp-session-id'];
     let session = typeof id === 'string' ? sessions.get(id) : undefined;
     if (!session) {

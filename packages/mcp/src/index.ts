@@ -7,10 +7,10 @@
  */
 export {
   createApprovalServer,
+  defaultOwner,
   SERVER_VERSION,
   type ApprovalServerOptions,
   type IdentityContext,
-  type IdentitySource,
 } from './server.js';
 export { loadConfig, type ConfigResult, type McpConfig } from './config.js';
 export { serveHttp, type HttpEndpoint, type HttpOptions } from './http.js';

@@ -4,8 +4,9 @@
  *
  * MCP hosts cut tool calls at about 60 s; humans are slower. So the request tool holds for a
  * bounded window (default 45 s), sending progress notifications every ≤ 15 s only when the
- * call carries a progressToken, then answers `pending` with the decision id; the check tool
- * resumes the wait. A host timeout is therefore never reported as rejected or expired.
+ * call carries a progressToken, then answers `pending` with a decision handle; the check tool
+ * resumes the wait — in this process, after a restart, or in another replica with the same
+ * handle secret. A host timeout is therefore never reported as rejected or expired.
  * Cancellation (notifications/cancelled) aborts the wait and the in-flight RPC.
  * @module
  */
@@ -20,33 +21,47 @@ import {
   CHECK_APPROVAL_TOOL_DESCRIPTION,
   CHECK_APPROVAL_TOOL_NAME,
   checkApprovalInputSchema,
+  checkIdentitySource,
   createApprovalEngine,
   NoxyError,
+  resolveIdentity,
   toApprovalOutput,
   type AgentInfo,
+  type ApprovalContext,
+  type ApprovalInput,
   type ApprovalResult,
   type ApprovalStore,
+  type CheckApprovalInput,
   type Clock,
-  type IdentityInput,
+  type IdentitySource,
   type NoxyClient,
 } from '@noxy-approval/core';
 
-/** Context handed to an identity resolver. */
+/** The context of one MCP tool call, handed to identity and owner resolvers. */
 export interface IdentityContext {
   /** MCP session id (Streamable HTTP), when there is one. */
   sessionId?: string | undefined;
   /** Authentication info the HTTP transport attached, when there is any. */
-  authInfo?: unknown;
+  authInfo?: { clientId: string } | undefined;
 }
-
-/** Who to ask: fixed configuration or a function of the MCP session, never the model. */
-export type IdentitySource = IdentityInput | ((ctx: IdentityContext) => IdentityInput | Promise<IdentityInput>);
 
 /** Options of {@link createApprovalServer}. */
 export interface ApprovalServerOptions {
   /** A Noxy client (see `createNoxyClient` in @noxy-approval/core). */
   client: NoxyClient;
-  identity: IdentitySource;
+  /** Who to ask: fixed configuration or a function of the MCP call's context, never the model. */
+  identity: IdentitySource<IdentityContext>;
+  /**
+   * Who owns a decision, so that only its creator can check it (default {@link defaultOwner}:
+   * the authenticated principal, else the MCP session, else the identity alone — stdio).
+   */
+  owner?: (ctx: IdentityContext) => string;
+  /**
+   * Keys the decision handles that `check_human_approval` takes, so that a restarted server or a
+   * second replica with the same secret resumes them (≥ 16 bytes; `noxy-mcp` passes
+   * `NOXY_HANDLE_SECRET`, else its app token). Omitted → handles resume only in this process.
+   */
+  handleSecret?: string | Uint8Array;
   /** Longest hold before answering `pending`, ms (default 45,000: below the usual 60 s host timeout). */
   holdMs?: number;
   /** Progress notification interval when a progressToken is present, ms (default 10,000; max 15,000). */
@@ -60,6 +75,16 @@ export interface ApprovalServerOptions {
   /** Server name and version reported to the host. */
   name?: string;
   version?: string;
+}
+
+/**
+ * The default owner of a decision: the authenticated principal when the transport attached one,
+ * else the MCP session, else `''` (stdio: one host, the configured identity).
+ */
+export function defaultOwner(ctx: IdentityContext): string {
+  if (ctx.authInfo) return `principal:${ctx.authInfo.clientId}`;
+  if (ctx.sessionId) return `session:${ctx.sessionId}`;
+  return '';
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -127,10 +152,11 @@ async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Pro
 export function createApprovalServer(options: ApprovalServerOptions): McpServer {
   const holdMs = options.holdMs ?? 45_000;
   const progressIntervalMs = Math.min(options.progressIntervalMs ?? 10_000, 15_000);
-  if (!Number.isFinite(holdMs) || holdMs <= 0)
+  if (!Number.isFinite(holdMs) || holdMs <= 0) {
     throw new NoxyError('INVALID_ARGUMENT', `"holdMs" expected a positive number of ms, got ${holdMs}`, {
       field: 'holdMs',
     });
+  }
   if (!Number.isFinite(progressIntervalMs) || progressIntervalMs <= 0) {
     throw new NoxyError(
       'INVALID_ARGUMENT',
@@ -138,29 +164,34 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
       { field: 'progressIntervalMs' },
     );
   }
+  const identity = checkIdentitySource(options.identity);
+  const ownerOf = options.owner ?? defaultOwner;
   const engine = createApprovalEngine({
     client: options.client,
     ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.store ? { store: options.store } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.handleSecret !== undefined ? { handleSecret: options.handleSecret } : {}),
+    pendingHint: (f) => `Call ${CHECK_APPROVAL_TOOL_NAME} with decision_id "${f.handle}" to keep waiting.`,
   });
-  const resolveIdentity = async (extra: Extra): Promise<IdentityInput> =>
-    typeof options.identity === 'function'
-      ? options.identity({ sessionId: extra.sessionId, authInfo: extra.authInfo })
-      : options.identity;
 
   const server = new McpServer({ name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION });
 
+  // The SDK has already parsed the arguments with the shared zod schemas (the tool's edge); the
+  // engine's typed API takes them from here.
   const run =
-    (fn: 'requestApproval' | 'checkApproval') =>
-    async (args: unknown, extra: Extra): Promise<CallToolResult> => {
+    <A>(call: (args: A, ctx: ApprovalContext) => Promise<ApprovalResult>) =>
+    async (args: A, extra: Extra): Promise<CallToolResult> => {
       try {
-        const identity = await resolveIdentity(extra);
-        const result = await withProgress(extra, progressIntervalMs, () =>
-          engine[fn](args, { identity, holdMs, signal: extra.signal }),
-        );
-        return toolResult(result);
+        const context: IdentityContext = { sessionId: extra.sessionId, authInfo: extra.authInfo };
+        const ctx: ApprovalContext = {
+          identity: await resolveIdentity(identity, context),
+          owner: ownerOf(context),
+          holdMs,
+          signal: extra.signal,
+        };
+        return toolResult(await withProgress(extra, progressIntervalMs, () => call(args, ctx)));
       } catch (err) {
         return errorResult(err);
       }
@@ -181,7 +212,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
         openWorldHint: true,
       },
     },
-    run('requestApproval'),
+    run((args: ApprovalInput, ctx) => engine.request(args, ctx)),
   );
   server.registerTool(
     CHECK_APPROVAL_TOOL_NAME,
@@ -198,7 +229,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
         openWorldHint: true,
       },
     },
-    run('checkApproval'),
+    run((args: CheckApprovalInput, ctx) => engine.resume(args.decision_id, ctx)),
   );
   return server;
 }
