@@ -1,7 +1,7 @@
 /**
  * The agent: the usual tool loop (ask the model; run the tool it calls; give it the result;
- * repeat until it answers). It knows nothing about approvals: the gate is inside the tool
- * (gate.ts), which is how the MCP, LangChain and AI SDK wrappers gate tools too.
+ * repeat until it answers). It knows nothing about approvals: core's gate is inside the tool
+ * (demo.ts, `gatedTransfer`), which is how the MCP, LangChain and AI SDK wrappers gate tools too.
  * @module
  */
 import { safe, type DemoLog } from './log.js';

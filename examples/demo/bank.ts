@@ -1,6 +1,6 @@
 /**
  * The risky tool: `transfer_funds`, a fake, local bank. Nothing leaves the machine; the point
- * is that it runs only when the gate lets it (gate.ts), and that the demo can show whether it
+ * is that it runs only when core's gate lets it (demo.ts), and that the demo can show whether it
  * ran — `transfers` is the ledger the final outcome is read from.
  * @module
  */

@@ -6,12 +6,21 @@
  */
 import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { createApprovalEngine, createNoxyClient, NoxyError, type AgentInfo } from '@noxy-approval/core';
+import {
+  actionFingerprint,
+  createApprovalEngine,
+  createNoxyClient,
+  executeApproved,
+  NoxyError,
+  type AgentInfo,
+  type ApprovalEngine,
+  type ApprovalResult,
+  type GateResult,
+} from '@noxy-approval/core';
 import { runAgent } from './agent.js';
 import { attachApprover, type Approver } from './approver.js';
 import type { DemoOptions } from './args.js';
-import { createFakeBank, type FakeBank } from './bank.js';
-import { isAbort, runGated, type GateResult } from './gate.js';
+import { createFakeBank, type FakeBank, type TransferReceipt as Receipt } from './bank.js';
 import { createDevApp, pairDevice, startLocalRelay } from './local-relay.js';
 import { createDemoLog, describeError, safe, type DemoIo, type DemoLog } from './log.js';
 import { createScriptedModel, USER_PROMPT } from './model.js';
@@ -93,32 +102,10 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
     });
     cleanups.push(() => client.close());
     const engine = createApprovalEngine({ client, ttlSeconds: o.ttlSeconds, agent: AGENT });
-    let gate: GateResult | undefined;
+    let gate: GateResult<Receipt> | undefined;
 
     const transferFunds = async (call: { name: string; args: Record<string, unknown> }): Promise<string> => {
-      gate = await runGated(
-        {
-          tool: call.name,
-          args: call.args,
-          title: `Pay invoice #1042: ${String(call.args.amount)} ${String(call.args.currency)} to Bob's Bikes`,
-          summary: 'The user asked me to pay this invoice. The IBAN is the one printed on the invoice.',
-        },
-        (args) => {
-          const receipt = bank.transferFunds(args);
-          log.say('tool', `transfer_funds RAN: ${safe(JSON.stringify(receipt))}`);
-          return receipt;
-        },
-        {
-          engine,
-          identity: o.identity,
-          agent: AGENT,
-          // Past the decision's expiry, so the wait ends as approved, rejected or expired.
-          holdMs: o.ttlSeconds * 1000 + 10_000,
-          signal: env.signal,
-          log,
-          ...(o.tamper ? { argsAtExecution: tamperAmount(log) } : {}),
-        },
-      );
+      gate = await gatedTransfer(engine, call, bank, o, env.signal, log);
       if (gate.status === 'not_executed') log.say('tool', 'transfer_funds did NOT run');
       // What the model reads: core's outcome message, or the gate's refusal of changed arguments.
       log.say('gate', `the model is told: "${safe(gate.message)}"`);
@@ -132,7 +119,8 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
     if (env.modelKeysInEnv?.length) {
       log.say(
         'agent',
-        `note: ${env.modelKeysInEnv.join(', ')} is set, but this demo always uses its scripted model (offline; real models are out of scope)`,
+        `note: ${env.modelKeysInEnv.join(', ')} is set, but this demo always uses its scripted model ` +
+          '(offline; real models are out of scope)',
       );
     }
     const run = await runAgent(createScriptedModel(), USER_PROMPT, { transfer_funds: transferFunds }, log);
@@ -154,6 +142,75 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
   }
 }
 
+const fp = (hash: string | undefined) => actionFingerprint(hash) ?? '?';
+
+/** True when `error` is the abort of a wait the demo cancelled itself (Ctrl+C). */
+function isAbort(error: unknown): boolean {
+  return NoxyError.isInstance(error) && error.code === 'ABORTED';
+}
+
+/**
+ * `transfer_funds` behind core's gate: the request goes to every device of the identity, and
+ * the transfer runs only if approved for exactly these arguments. With `--tamper` the agent
+ * asks, then tries to run other arguments on the approval (core's `executeApproved` refuses).
+ */
+async function gatedTransfer(
+  engine: ApprovalEngine,
+  call: { name: string; args: Record<string, unknown> },
+  bank: FakeBank,
+  o: DemoOptions,
+  signal: AbortSignal,
+  log: DemoLog,
+): Promise<GateResult<Receipt>> {
+  const request = {
+    tool: call.name,
+    args: call.args,
+    title: `Pay invoice #1042: ${String(call.args.amount)} ${String(call.args.currency)} to Bob's Bikes`,
+    summary: 'The user asked me to pay this invoice. The IBAN is the one printed on the invoice.',
+  };
+  // Past the decision's expiry, so the wait ends as approved, rejected or expired.
+  const context = { identity: o.identity, holdMs: o.ttlSeconds * 1000 + 10_000, signal };
+  log.say('gate', `"${safe(call.name)}" is a risky tool: asking the user's device before running it`);
+  log.say(
+    'gate',
+    `sending the request to every device of ${o.identity.type}:${safe(o.identity.id)}, end-to-end encrypted ` +
+      '(ML-KEM-768 + AES-256-GCM), then waiting for the answer',
+  );
+  const started = Date.now();
+  const sayOutcome = (a: ApprovalResult) =>
+    log.say(
+      'gate',
+      `outcome: ${a.outcome} after ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+        `(decision ${safe(a.decisionId)}, fingerprint ${fp(a.actionHash)})`,
+    );
+  const transfer = (approval: ApprovalResult) => (args: Record<string, unknown>) => {
+    log.say(
+      'gate',
+      `binding check: computeActionHash(arguments about to run) = approved action_hash ${fp(approval.actionHash)} ✓ ` +
+        '(any other argument would differ)',
+    );
+    const receipt = bank.transferFunds(args);
+    log.say('tool', `transfer_funds RAN: ${safe(JSON.stringify(receipt))}`);
+    return receipt;
+  };
+
+  // runGated(engine, request, action, context) does both steps at once; the demo takes them one
+  // by one to print the outcome in between, and to let --tamper change the arguments after it.
+  const approval = await engine.request(request, context);
+  sayOutcome(approval);
+  const args = o.tamper ? tamperAmount(log)(call.args) : call.args;
+  const result = await executeApproved(engine, approval, { tool: call.name, args }, transfer(approval));
+  if (result.status === 'not_executed' && result.reason === 'action_mismatch') {
+    log.say(
+      'gate',
+      `binding check FAILED: the action about to run hashes to ${fp(result.attemptedActionHash)}, ` +
+        `the approval is for ${fp(result.approval.actionHash)}`,
+    );
+    log.say('gate', 'refusing to run it: an approval covers exactly the arguments the user saw');
+  }
+  return result;
+}
+
 /** Whether money moved before an early end (the gate fails closed: an error is never an approval). */
 function executedSoFar(bank: FakeBank): string {
   const n = bank.transfers.length;
@@ -169,7 +226,8 @@ function describeAnswerMode(o: DemoOptions): string {
       return `this device will show the request and never answer (--auto ignore): it expires after ${o.ttlSeconds} s`;
     default:
       return o.answerReason === 'no-tty'
-        ? `stdin is not a terminal, so this device answers "${o.answer}" by itself${after} (use --auto reject to say no)`
+        ? `stdin is not a terminal, so this device answers "${o.answer}" by itself${after} ` +
+            '(use --auto reject to say no)'
         : `this device answers "${o.answer}" by itself${after} (--auto ${o.answer})`;
   }
 }
@@ -186,7 +244,7 @@ function tamperAmount(log: DemoLog): (args: Record<string, unknown>) => Record<s
   };
 }
 
-function printOutcome(log: DemoLog, gate: GateResult | undefined, bank: FakeBank): void {
+function printOutcome(log: DemoLog, gate: GateResult<Receipt> | undefined, bank: FakeBank): void {
   const ran = bank.transfers.length;
   if (!gate) {
     log.say('demo', 'Outcome: the model did not call transfer_funds');
@@ -194,7 +252,8 @@ function printOutcome(log: DemoLog, gate: GateResult | undefined, bank: FakeBank
     const t = bank.transfers[0]!;
     log.say(
       'demo',
-      `Outcome: APPROVED on the device; transfer_funds ran once with exactly the approved arguments (${t.transfer_id}: ${t.amount} ${t.currency} to ${safe(t.to)})`,
+      'Outcome: APPROVED on the device; transfer_funds ran once with exactly the approved arguments ' +
+        `(${t.transfer_id}: ${t.amount} ${t.currency} to ${safe(t.to)})`,
     );
   } else {
     const why = {
@@ -202,6 +261,7 @@ function printOutcome(log: DemoLog, gate: GateResult | undefined, bank: FakeBank
       expired: 'EXPIRED: nobody answered before the deadline',
       pending: 'PENDING: no answer yet',
       action_mismatch: 'REFUSED: approved, but the agent tried to run different arguments than the ones approved',
+      already_executed: 'REFUSED: this approval was already used',
     }[gate.reason];
     log.say('demo', `Outcome: ${why}; transfer_funds did NOT run`);
   }

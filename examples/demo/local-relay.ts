@@ -69,7 +69,8 @@ export async function pairDevice(o: PairDeviceOptions): Promise<NoxyDevice> {
   const minutes = Math.round((pairing.expiresAt - Date.now()) / 60_000);
   o.log.say(
     'pairing',
-    `one-time pairing created for ${pairing.identityType}:${safe(pairing.identityId)} (expires in ${minutes} min; the code is not printed)`,
+    `one-time pairing created for ${pairing.identityType}:${safe(pairing.identityId)} ` +
+      `(expires in ${minutes} min; the code is not printed)`,
   );
   const device = await createNoxyDevice({
     // The gRPC device stream and the WebSocket Client API listen on different ports.
@@ -90,7 +91,8 @@ export async function pairDevice(o: PairDeviceOptions): Promise<NoxyDevice> {
   }
   o.log.say(
     'device',
-    `paired and listening: device ${safe(device.deviceId ?? '?')} over ${o.transport} (keys created on the device, never leave it)`,
+    `paired and listening: device ${safe(device.deviceId ?? '?')} over ${o.transport} ` +
+      '(keys created on the device, never leave it)',
   );
   return device;
 }
