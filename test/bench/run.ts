@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
- * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp).
+ * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp, gate).
  * @module
  */
 import { benchDetectionLag } from './detection-lag.bench.js';
 import { benchEnvelope } from './envelope.bench.js';
 import { benchFanOut } from './fan-out.bench.js';
+import { benchGate } from './gate.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
 import { benchRelay } from './relay.bench.js';
 
@@ -15,6 +16,7 @@ const all: Record<string, () => Promise<void>> = {
   fanout: benchFanOut,
   relay: benchRelay,
   mcp: benchMcpColdStart,
+  gate: benchGate,
 };
 
 const wanted = process.argv.slice(2);
