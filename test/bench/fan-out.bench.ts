@@ -107,10 +107,12 @@ export async function benchFanOut(): Promise<void> {
   const sequential = await timeSends(10, 1, 40);
   const floor = await rpcFloor(40);
   console.log(
-    `      sequential fan-out to 10 devices (official SDK shape): ${sequential.toFixed(2)} ms = ${(sequential / one).toFixed(2)}× one device`,
+    `      sequential fan-out to 10 devices (official SDK shape): ${sequential.toFixed(2)} ms = ` +
+      `${(sequential / one).toFixed(2)}× one device`,
   );
   console.log(
-    `      gRPC floor on this machine: 10 parallel GetQuota ${floor.ten.toFixed(2)} ms = ${(floor.ten / floor.one).toFixed(2)}× one call (${floor.one.toFixed(2)} ms)`,
+    `      gRPC floor on this machine: 10 parallel GetQuota ${floor.ten.toFixed(2)} ms = ` +
+      `${(floor.ten / floor.one).toFixed(2)}× one call (${floor.one.toFixed(2)} ms)`,
   );
   report({
     name: 'sendDecision to 10 devices (parallel fan-out)',

@@ -19,7 +19,8 @@ export async function benchRelay(): Promise<void> {
     const memory = await benchRelayCycles({ dataDir: ':memory:', cycles: 2_000 });
     const durable = await benchRelayCycles({ dataDir: dir, cycles: 2_000 });
     console.log(
-      `      durable store: journal_mode=${durable.journalMode} synchronous=${durable.synchronous}, p95 cycle ${durable.p95CycleMs.toFixed(1)} ms`,
+      `      durable store: journal_mode=${durable.journalMode} synchronous=${durable.synchronous}, ` +
+        `p95 cycle ${durable.p95CycleMs.toFixed(1)} ms`,
     );
     report({
       name: 'relay full cycles/s, durable SQLite store',

@@ -22,7 +22,8 @@ const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('e
 /** Prints a figure line. */
 export function report(f: Figure): void {
   const base = f.baseline
-    ? `  baseline ${f.baseline.label} ${fmt(f.baseline.value)} ${f.unit}  ratio ${(f.value / f.baseline.value).toFixed(2)}×`
+    ? `  baseline ${f.baseline.label} ${fmt(f.baseline.value)} ${f.unit}  ` +
+      `ratio ${(f.value / f.baseline.value).toFixed(2)}×`
     : '';
   console.log(`${f.ok ? 'PASS' : 'MISS'}  ${f.name}: ${fmt(f.value)} ${f.unit}${base}  (target ${f.target})`);
 }

@@ -146,7 +146,7 @@ describe('abort and close on real time', () => {
 });
 
 describe('the client-wide poll budget over gRPC', () => {
-  it('12 concurrent waits on a 4 polls/s client stay within the token bucket (4 + 4·t polls) and within maxWaitMs', async () => {
+  it('12 concurrent waits on a 4 polls/s client keep to the token bucket (4 + 4·t polls) and maxWaitMs', async () => {
     server = await AgentTestServer.start();
     client = createNoxyClient({ endpoint: server.endpoint, authToken: TOKEN, pollsPerSecond: 4 });
     server.setOutcome(ID, [{ outcome: PENDING }]);

@@ -60,7 +60,7 @@ async function until(predicate: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe('a relay that accepts TCP and never speaks HTTP/2', () => {
-  it('every RPC (getQuota, getIdentityDevices, getDecisionOutcome, sendDecision, sendPush) fails with RELAY_UNAVAILABLE within the deadline + 100 ms', async () => {
+  it('every RPC of the agent client (all five) fails with RELAY_UNAVAILABLE within the deadline + 100 ms', async () => {
     const calls: [string, () => Promise<unknown>][] = [
       ['getQuota', () => client.getQuota()],
       ['getIdentityDevices', () => client.getIdentityDevices(ALICE)],
@@ -98,7 +98,7 @@ describe('a relay that accepts TCP and never speaks HTTP/2', () => {
     await expect(client.getQuota()).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
-  it('a process whose client timed out against the blackhole exits ≤ 1 s after close() (no handle keeps it alive)', async () => {
+  it('a process whose client timed out on the blackhole exits ≤ 1 s after close(): no handle holds it', async () => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(new URL('./fixtures/blackhole-child.ts', import.meta.url)), hole.endpoint],

@@ -45,7 +45,7 @@ function expectBearerOnEveryCall(): void {
 }
 
 describe('agent client over real gRPC', () => {
-  it('sendDecision: every device gets an envelope it alone can open, one decision_id, fresh kyber_ct and nonce', async () => {
+  it('sendDecision: each device gets an envelope only it can open, one decision_id, fresh kyber_ct/nonce', async () => {
     const decision = { title: 'Deploy v2 to prod?', args: { env: 'prod', replicas: 3 }, amount: 12345678901234567890n };
     const sent = await client.sendDecision(ALICE, decision);
 
@@ -60,7 +60,8 @@ describe('agent client over real gRPC', () => {
     expect(server.callsTo('GetIdentityDevices')[0]!.request.identityId).toBe(ALICE);
     const expected = {
       title: 'Deploy v2 to prod?',
-      args: { env: 'prod', replicas: 3 }, // biome-ignore lint/correctness/noPrecisionLoss: the value the official SDK's bigint-JSON path sees
+      args: { env: 'prod', replicas: 3 },
+      // biome-ignore lint/correctness/noPrecisionLoss: the value the official SDK's bigint-JSON path sees
       amount: 12345678901234567890,
     };
     for (const call of routes) {

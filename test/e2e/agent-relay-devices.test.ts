@@ -17,7 +17,7 @@ async function eventually(check: () => boolean, ms = 3_000): Promise<void> {
 }
 
 describe('core client → local relay → devices of one identity', () => {
-  it('three devices (gRPC and WebSocket): the first answer decides, the others get the soft-cancel, a later answer changes nothing', async () => {
+  it('three devices (gRPC, WebSocket): first answer decides, others get soft-cancel, later ones no-op', async () => {
     stack = await startLocalStack({
       devices: [
         { transport: 'grpc', answer: 'never' },

@@ -146,14 +146,12 @@ export function relayStatus(store: RelayStore, nowMs: number): RelayStatus {
   const byStatus = store.decisions.statusCounts();
   const total = Object.values(byStatus).reduce((a, b) => a + (b ?? 0), 0);
   return {
-    apps: store.apps
-      .list()
-      .map((a) => ({
-        appId: a.appId,
-        name: a.name,
-        quotaTotal: a.quotaTotal,
-        quotaUsed: store.apps.quotaUsed(a.appId, nowMs),
-      })),
+    apps: store.apps.list().map((a) => ({
+      appId: a.appId,
+      name: a.name,
+      quotaTotal: a.quotaTotal,
+      quotaUsed: store.apps.quotaUsed(a.appId, nowMs),
+    })),
     devices: store.devices.counts(),
     decisions: { ...byStatus, total },
   };

@@ -141,7 +141,7 @@ describe('RouteDecision', () => {
 });
 
 describe('quota and rate limits', () => {
-  it('counts one per decision id (not per device) and answers RESOURCE_EXHAUSTED "quota" with noxy-error: QUOTA_EXHAUSTED', async () => {
+  it('counts decision ids, not devices; then RESOURCE_EXHAUSTED "quota" and noxy-error: QUOTA_EXHAUSTED', async () => {
     t = await startTestRelay({ quotaTotal: 2 });
     const id = { identityType: 'user_id' as const, identityId: 'q' };
     const a = await t.addDevice(id);

@@ -138,7 +138,8 @@ function routeInput(
   if (r.ciphertext.length < AEAD_TAG_BYTES || r.ciphertext.length > ctx.maxCiphertextBytes) {
     throw new RpcError(
       status.INVALID_ARGUMENT,
-      `"ciphertext" expected ${AEAD_TAG_BYTES}..${ctx.maxCiphertextBytes} bytes (AES-GCM output with tag), got ${r.ciphertext.length}`,
+      `"ciphertext" expected ${AEAD_TAG_BYTES}..${ctx.maxCiphertextBytes} bytes (AES-GCM output with tag), ` +
+        `got ${r.ciphertext.length}`,
     );
   }
   return {

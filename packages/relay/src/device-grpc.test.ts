@@ -51,14 +51,12 @@ describe('registration and authentication (gRPC stream)', () => {
 
   it('accepts a repeated register for known keys with the same device id (protocol §10.5)', async () => {
     const { dev, keys, deviceId } = await t.addDevice({ identityType: 'phone', identityId: '+15551234567' });
-    const again = await t
-      .device()
-      .register(t.app.signingSecret, {
-        identityType: 'phone',
-        identityId: '+15551234567',
-        ...keys,
-        deviceType: 'telegram',
-      });
+    const again = await t.device().register(t.app.signingSecret, {
+      identityType: 'phone',
+      identityId: '+15551234567',
+      ...keys,
+      deviceType: 'telegram',
+    });
     expect(again.payload).toMatchObject({ $case: 'registerDevice', value: { deviceId } });
     expect(dev.deviceId).toBe(deviceId);
   });
@@ -107,24 +105,20 @@ describe('registration and authentication (gRPC stream)', () => {
     const first = await t.addDevice({ identityType: 'email', identityId: 'bob@example.com' }, { key: pairing.code });
     expect(first.deviceId).toBeTruthy();
     // Same device reconnecting with its stored signature: still fine (§10.5).
-    const again = await t
-      .device()
-      .register(pairing.code, {
-        identityType: 'email',
-        identityId: 'bob@example.com',
-        ...first.keys,
-        deviceType: 'telegram',
-      });
+    const again = await t.device().register(pairing.code, {
+      identityType: 'email',
+      identityId: 'bob@example.com',
+      ...first.keys,
+      deviceType: 'telegram',
+    });
     expect(again.payload).toMatchObject({ $case: 'registerDevice', value: { deviceId: first.deviceId } });
     // A second device with the used code: refused.
-    const other = await t
-      .device()
-      .register(pairing.code, {
-        identityType: 'email',
-        identityId: 'bob@example.com',
-        ...syntheticDeviceKeys(),
-        deviceType: 'browser',
-      });
+    const other = await t.device().register(pairing.code, {
+      identityType: 'email',
+      identityId: 'bob@example.com',
+      ...syntheticDeviceKeys(),
+      deviceType: 'browser',
+    });
     expect(errorOf(other)?.code).toBe(E.INVALID_SIGNATURE);
   });
 
@@ -134,24 +128,20 @@ describe('registration and authentication (gRPC stream)', () => {
       identity: { type: 'user_id', id: 'carol' },
       ttlSeconds: 60,
     });
-    const wrongId = await t
-      .device()
-      .register(pairing.code, {
-        identityType: 'user_id',
-        identityId: 'mallory',
-        ...syntheticDeviceKeys(),
-        deviceType: 'desktop',
-      });
+    const wrongId = await t.device().register(pairing.code, {
+      identityType: 'user_id',
+      identityId: 'mallory',
+      ...syntheticDeviceKeys(),
+      deviceType: 'desktop',
+    });
     expect(errorOf(wrongId)?.code).toBe(E.INVALID_SIGNATURE);
     t.clock.advance(61_000);
-    const late = await t
-      .device()
-      .register(pairing.code, {
-        identityType: 'user_id',
-        identityId: 'carol',
-        ...syntheticDeviceKeys(),
-        deviceType: 'desktop',
-      });
+    const late = await t.device().register(pairing.code, {
+      identityType: 'user_id',
+      identityId: 'carol',
+      ...syntheticDeviceKeys(),
+      deviceType: 'desktop',
+    });
     expect(errorOf(late)?.code).toBe(E.INVALID_SIGNATURE);
   });
 
