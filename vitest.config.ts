@@ -9,7 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@noxy-approval\/core\/portable$/, replacement: src('core/src/portable.ts') },
-      { find: /^@noxy-approval\/(proto|core|device|relay|mcp|testing)$/, replacement: src('$1/src/index.ts') },
+      { find: /^@noxy-approval\/(proto|core|device|relay|mcp|langchain|ai-sdk|testing)$/, replacement: src('$1/src/index.ts') },
     ],
   },
   test: {

@@ -1,0 +1,7 @@
+/**
+ * @noxy-approval/langchain — LangChain.js integration (in progress).
+ *
+ * Every export is public API.
+ * @module
+ */
+export {};
