@@ -40,6 +40,7 @@ export { HANDLE_PREFIX, looksLikeHandle } from './handle.js';
 export { checkIdentitySource, resolveIdentity, type IdentitySource } from './identity-source.js';
 export { outcomeMessage, type MessageFacts, type PendingHint } from './messages.js';
 export { MemoryApprovalStore, type ApprovalRecord, type ApprovalStore } from './store.js';
+export { defaultTitle, setupWrapper, type ApprovalWrapperOptions, type WrapperSetup } from './wrapper.js';
 export {
   APPROVAL_TOOL_DESCRIPTION,
   APPROVAL_TOOL_NAME,
