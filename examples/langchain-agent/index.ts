@@ -1,0 +1,5 @@
+/**
+ * Example: A LangChain.js createAgent whose transfer_funds waits for Approve on the user's device (offline, local relay). (being written.)
+ * @module
+ */
+export {};
