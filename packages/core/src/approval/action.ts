@@ -12,7 +12,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { describe, NoxyError } from '../errors.js';
+import { NoxyError } from '../errors.js';
+import { jsonText } from '../json-text.js';
 
 /** Largest accepted serialised arguments (64 KiB): what a human can review, and far below gRPC limits. */
 export const MAX_ACTION_BYTES = 64 * 1024;
@@ -41,64 +42,6 @@ export interface ApprovalPayload {
 /** The fields `action_hash` covers. */
 export type HashedAction = Pick<ApprovalPayload, 'decision_id' | 'tool' | 'args' | 'expires_at' | 'agent'>;
 
-function notJson(path: string, value: unknown): never {
-  throw new NoxyError('INVALID_ARGUMENT', `"${path}" expected a plain JSON value, got ${describe(value)}`, {
-    field: path,
-  });
-}
-
-function write(value: unknown, path: string, out: string[], seen: Set<object>): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      out.push(JSON.stringify(value));
-      return;
-    case 'number':
-      // RFC 8785 §3.2.2.3: numbers are written as ECMAScript prints them, which JSON.stringify does.
-      if (!Number.isFinite(value)) notJson(path, value);
-      out.push(JSON.stringify(value));
-      return;
-    case 'bigint':
-      // Only arises from integers too large for a double (the device's strict JSON parser keeps
-      // them exact); written as the digits the agent sent.
-      out.push(value.toString());
-      return;
-    case 'object':
-      break;
-    default:
-      notJson(path, value);
-  }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
-  if (seen.has(value)) notJson(path, value);
-  seen.add(value);
-  if (Array.isArray(value)) {
-    out.push('[');
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',');
-      write(value[i], `${path}[${i}]`, out, seen);
-    }
-    out.push(']');
-  } else {
-    // Only plain objects: a Date, Map or class instance would hash differently from what the
-    // device is shown (its own JSON form), so it is refused rather than guessed at.
-    const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) notJson(path, value);
-    // Keys sorted by UTF-16 code units (RFC 8785 §3.2.3), which is what Array#sort compares.
-    const keys = Object.keys(value).sort();
-    out.push('{');
-    keys.forEach((key, i) => {
-      if (i > 0) out.push(',');
-      out.push(JSON.stringify(key), ':');
-      write((value as Record<string, unknown>)[key], `${path}.${key}`, out, seen);
-    });
-    out.push('}');
-  }
-  seen.delete(value);
-}
-
 /**
  * RFC 8785 (JCS) canonical JSON of a plain JSON value.
  * @param field the name used in error messages
@@ -107,14 +50,7 @@ function write(value: unknown, path: string, out: string[], seen: Set<object>): 
  * @example canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown, field = 'args'): string {
-  const out: string[] = [];
-  try {
-    write(value, field, out, new Set());
-  } catch (err) {
-    if (err instanceof RangeError) notJson(field, value); // nesting deep enough to exhaust the stack
-    throw err;
-  }
-  return out.join('');
+  return jsonText(value, field, true);
 }
 
 /** The object the hash covers, in one place so devices and executors can recompute it. */
