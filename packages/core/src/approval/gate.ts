@@ -76,7 +76,7 @@ export async function executeApproved<A extends Record<string, unknown>, R>(
     tool: call.tool,
     args: toRun,
     expires_at: approval.expiresAt,
-    agent: engine.agent,
+    agent: approval.agent,
   });
   if (call.tool !== approval.tool || actual !== approval.actionHash) {
     return {
