@@ -366,7 +366,11 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       const [backend, devices] = await Promise.all([kem, listDevices(id, signal, deadline)]);
       const expiresAt = clock.now() + ttl * 1000;
       if (devices.length === 0)
-        throw new NoxyError('NO_DEVICES', `the ${id.type} identity has no registered device; pair a device first`);
+        throw new NoxyError(
+          'NO_DEVICES',
+          `the ${id.type} identity has no registered device; pair a device first (local relay: ` +
+            '`noxy-relay pair --app APP_ID --identity ID`, then open the link on the phone or run `noxy-device pair`)',
+        );
       const deliveries = await fanOut({
         plaintext,
         devices,

@@ -60,14 +60,38 @@ function classify(err: ServiceError): [NoxyErrorCode, boolean] {
   }
 }
 
+const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|No connection established/;
+const NOT_GRPC = /Protocol error|wrong version number|Received HTTP status code|Unexpected HTTP status/i;
+
+/** The fix a newcomer needs for the failures they meet first, or `undefined`. */
+function fixFor(err: ServiceError, details: string, endpoint = 'the configured endpoint'): string | undefined {
+  if (NOT_GRPC.test(details)) {
+    return (
+      `${endpoint} answered, but not as a gRPC relay: is it the relay's HTTP port, or https:// to a plaintext ` +
+      'relay? `noxy-relay start` prints the gRPC address to use'
+    );
+  }
+  if (err.code === status.UNAVAILABLE && UNREACHABLE.test(details)) {
+    return `cannot reach the relay at ${endpoint}: is \`noxy-relay start\` running, and is this its gRPC address?`;
+  }
+  if (err.code === status.UNAUTHENTICATED) {
+    return (
+      'the relay refused the app token: check authToken (NOXY_AUTH_TOKEN); ' +
+      '`noxy-relay app create` prints one for a local relay'
+    );
+  }
+  return undefined;
+}
+
 /**
  * Maps a grpc-js error to a `NoxyError`, keeping the gRPC code and the original as `cause`.
  * `secret` (the app token) is scrubbed from the relay's message, in case a relay echoes it.
  * @param err what the call failed with
  * @param method the RPC name, for the message
  * @param secret a string that must never appear in the message
+ * @param endpoint the relay URL, named in the fix a newcomer is told
  */
-export function toNoxyError(err: unknown, method: string, secret?: string): NoxyError {
+export function toNoxyError(err: unknown, method: string, secret?: string, endpoint?: string): NoxyError {
   if (NoxyError.isInstance(err)) return err;
   if (!isServiceError(err)) {
     return new NoxyError('RELAY_ERROR', `${method} failed: ${err instanceof Error ? err.message : String(err)}`, {
@@ -75,12 +99,14 @@ export function toNoxyError(err: unknown, method: string, secret?: string): Noxy
     });
   }
   const [code, retryable] = classify(err);
-  let details = err.details || status[err.code] || 'no details';
+  // grpc-js ends some details with an empty "Resolution note: ", which reads like a cut-off.
+  let details = (err.details || status[err.code] || 'no details').replace(/\.?\s*Resolution note:\s*$/, '');
   if (secret) details = details.split(secret).join('[redacted]');
+  const fix = fixFor(err, details, endpoint);
   const name = status[err.code] ?? String(err.code);
   const retryAfterMs = pushbackMs(err);
   const cause = secret ? scrubbed(err, secret) : err;
-  return new NoxyError(code, `${method} failed: ${name}: ${details}`, {
+  return new NoxyError(code, `${method} failed: ${name}: ${details}${fix ? ` — ${fix}` : ''}`, {
     grpcCode: err.code,
     retryable,
     cause,

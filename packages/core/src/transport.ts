@@ -99,7 +99,9 @@ export function createTransport(options: TransportOptions): Transport {
           if (signal?.aborted) return reject(abortError(signal));
           if (err)
             return reject(
-              closed ? new NoxyError('CLOSED', `${name} failed: the client is closed`) : toNoxyError(err, name, token),
+              closed
+                ? new NoxyError('CLOSED', `${name} failed: the client is closed`)
+                : toNoxyError(err, name, token, options.endpoint),
             );
           if (res === undefined) return reject(new NoxyError('PROTOCOL', `${name} returned no message`));
           resolve(res);
