@@ -12,8 +12,6 @@ describe('parseEndpoint', () => {
     ['http://127.8.9.10:7070', { target: '127.8.9.10:7070', tls: false }],
     ['http://localhost:7070', { target: 'localhost:7070', tls: false }],
     ['http://[::1]:7070', { target: '[::1]:7070', tls: false }],
-    // A bare loopback host still means TLS: plaintext only when asked for with http://.
-    ['127.0.0.1:7070', { target: '127.0.0.1:7070', tls: true }],
   ])('%s → %o', (endpoint, expected) => {
     expect(parseEndpoint(endpoint)).toMatchObject(expected);
   });
@@ -31,6 +29,13 @@ describe('parseEndpoint', () => {
       expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'endpoint' }),
     );
   });
+
+  it.each(['127.0.0.1:7070', 'localhost:7070', '[::1]:7070'])(
+    'a bare loopback address (%s) is refused with both spellings to choose from',
+    (endpoint) => {
+      expect(() => parseEndpoint(endpoint)).toThrow(/http:\/\/.* for the local relay .*https:\/\//);
+    },
+  );
 
   it('isLoopbackHost', () => {
     expect(['localhost', '127.0.0.1', '127.255.0.1', '::1', '[::1]', 'LOCALHOST'].every(isLoopbackHost)).toBe(true);

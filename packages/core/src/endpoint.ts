@@ -1,6 +1,7 @@
 /**
  * Endpoint and token rules (design.md §2, reliability.md §4.1.4):
- * `https://host[:port]` or a bare `host[:port]` → TLS (port 443 by default);
+ * `https://host[:port]` or a bare `host[:port]` → TLS (port 443 by default), except that a bare
+ * loopback address is refused with both spellings to choose from;
  * `http://host[:port]` → plaintext, only when the host is loopback (the local relay);
  * anything else → a clear error before any connection is made.
  * @module
@@ -54,6 +55,16 @@ export function parseEndpoint(endpoint: unknown): RelayEndpoint {
     throw invalidArgument('endpoint', 'scheme, host and port only (no credentials, path or query)', `"${url.origin}…"`);
   }
   const host = url.hostname;
+  // A bare loopback address is almost always the local relay typed without its scheme; TLS to
+  // it fails with an opaque "wrong version number". Say which of the two was meant instead.
+  if (!hasScheme && isLoopbackHost(host)) {
+    throw invalidArgument(
+      'endpoint',
+      `a scheme: http://${endpoint} for the local relay (plaintext, loopback only), or https://${endpoint} ` +
+        'for a relay with TLS',
+      `"${endpoint}"`,
+    );
+  }
   const tls = scheme === 'https:';
   if (!tls && !isLoopbackHost(host)) {
     throw invalidArgument(
