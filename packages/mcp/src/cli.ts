@@ -14,7 +14,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createNoxyClient, isLoopbackHost, MemoryApprovalStore } from '@noxy-approval/core';
 import { loadConfig } from './config.js';
 import { serveHttp } from './http.js';
-import { createApprovalServer } from './server.js';
+import { createApprovalServer, SERVER_VERSION } from './server.js';
 
 const log = (line: string) => process.stderr.write(`noxy-mcp: ${line}\n`);
 
@@ -25,9 +25,14 @@ async function main(): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
     allowPositionals: false,
   });
+  if (values.version) {
+    process.stdout.write(`${SERVER_VERSION}\n`);
+    return 0;
+  }
   if (values.help) {
     log(
       'usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]\n' +

@@ -11,6 +11,7 @@
  * The only place in this package that reads `process.env` (`NOXY_RELAY_DATA`) or argv.
  * @module
  */
+import { createRequire } from 'node:module';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,7 @@ Options:
   --host ADDR       bind address (default 127.0.0.1; anything else should use TLS)
   --grpc-port N     gRPC port for agents and gRPC devices (default 7070; 0 = any free port)
   --http-port N     HTTP port for WebSocket devices and the web root (default 7071; 0 = any)
+  --version         print the version
 `;
 
 /** A usage mistake: printed with the usage text, exit code 2. */
@@ -56,6 +58,7 @@ const OPTIONS = {
   relay: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -206,9 +209,15 @@ function status(v: Values): void {
   out(`decisions ${total}${parts.length ? ` (${parts.join(', ')})` : ''}`);
 }
 
+/** This package's version (the same file from src/ under tsx and from dist/ when built). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const [command, sub] = positionals;
+  if (values.version) return void process.stdout.write(`${packageVersion()}\n`);
   if (values.help || command === undefined || command === 'help') return void process.stdout.write(USAGE);
   if (command === 'start') return start(values);
   if (command === 'app' && sub === 'create') return appCreate(values);
