@@ -71,7 +71,9 @@ function fixFor(err: ServiceError, details: string, endpoint = 'the configured e
       'relay? `noxy-relay start` prints the gRPC address to use'
     );
   }
-  if (err.code === status.UNAVAILABLE && UNREACHABLE.test(details)) {
+  // A retry waits for the connection (wait_for_ready); its deadline then hides the refused connect.
+  const neverConnected = err.code === status.DEADLINE_EXCEEDED && /wait_for_ready|Waiting for LB pick/.test(details);
+  if ((err.code === status.UNAVAILABLE && UNREACHABLE.test(details)) || neverConnected) {
     return `cannot reach the relay at ${endpoint}: is \`noxy-relay start\` running, and is this its gRPC address?`;
   }
   if (err.code === status.UNAUTHENTICATED) {

@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createNoxyClient, isLoopbackHost, MemoryApprovalStore } from '@noxy-approval/core';
-import { loadConfig } from './config.js';
+import { configWarnings, loadConfig, maskIdentity } from './config.js';
 import { serveHttp } from './http.js';
 import { createApprovalServer, SERVER_VERSION } from './server.js';
 
@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const { config } = loaded;
+  for (const warning of configWarnings(config)) log(`warning: ${warning}`);
   // The client connects lazily: the server starts and lists its tools even while the relay
   // is unreachable; relay errors surface per call as tool errors.
   const client = createNoxyClient({
@@ -65,6 +66,8 @@ async function main(): Promise<number> {
       store,
       handleSecret: config.handleSecret,
       agent: { name: 'noxy-mcp' },
+      // The model is told too; the operator sees relay failures here (codes and text, no secrets).
+      onError: (tool, err) => log(`${tool} failed: ${err instanceof Error ? err.message : String(err)}`),
     });
 
   let stop: () => Promise<void>;
@@ -84,12 +87,12 @@ async function main(): Promise<number> {
       return 2;
     }
     const endpoint = await serveHttp({ createServer: makeServer, host, port, ...(bearerToken ? { bearerToken } : {}) });
-    log(`Streamable HTTP on ${endpoint.url} (asking ${config.identity.type} identity, relay ${config.endpoint})`);
+    log(`Streamable HTTP on ${endpoint.url} (asking ${maskIdentity(config.identity)}, relay ${config.endpoint})`);
     stop = endpoint.close;
   } else {
     const server = makeServer();
     await server.connect(new StdioServerTransport());
-    log(`stdio ready (asking ${config.identity.type} identity, relay ${config.endpoint})`);
+    log(`stdio ready (asking ${maskIdentity(config.identity)}, relay ${config.endpoint})`);
     stop = () => server.close();
   }
   await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { configWarnings, loadConfig, maskIdentity } from './config.js';
 
 const good = { NOXY_ENDPOINT: 'http://127.0.0.1:7070', NOXY_AUTH_TOKEN: 'tok_123', NOXY_IDENTITY: 'alice@example.com' };
 
@@ -56,5 +56,21 @@ describe('loadConfig', () => {
     const forced = loadConfig({ ...good, NOXY_IDENTITY: 'user_id:+15551234567' });
     expect(forced.ok && forced.config.identity).toEqual({ type: 'user_id', id: '+15551234567' });
     expect(loadConfig({ ...good, NOXY_IDENTITY: '0x123' }).ok).toBe(false);
+  });
+
+  it('masks the identity for logs, keeping enough to spot a typo', () => {
+    expect(maskIdentity({ type: 'email', id: 'alice@example.com' })).toBe('email al…e@example.com');
+    expect(maskIdentity({ type: 'phone', id: '+15551234567' })).toBe('phone +15…4567');
+    expect(maskIdentity({ type: 'wallet', id: '0x000000000000000000000000000000000000dEaD' })).toBe(
+      'wallet 0x0000…dEaD',
+    );
+    expect(maskIdentity({ type: 'user_id', id: 'u1' })).toBe('user_id u…');
+  });
+
+  it('warns about a hold above 55 s (hosts cut calls at about 60 s)', () => {
+    const r = loadConfig({ ...good, NOXY_HOLD_SECONDS: '58' });
+    expect(r.ok && configWarnings(r.config)).toEqual([expect.stringContaining('NOXY_HOLD_SECONDS=58 is above 55')]);
+    const d = loadConfig(good);
+    expect(d.ok && configWarnings(d.config)).toEqual([]);
   });
 });

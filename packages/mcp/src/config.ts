@@ -126,3 +126,29 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (problems.length > 0 || !identity) return { ok: false, problems };
   return { ok: true, config: { endpoint, authToken, identity, ttlSeconds, holdSeconds, handleSecret } };
 }
+
+/**
+ * An identity for logs: its kind and enough of the id to spot a typo, never all of it
+ * (`email alice@example.com` → `email al…e@example.com`).
+ */
+export function maskIdentity(identity: Identity): string {
+  const { type, id } = identity;
+  const cut = (text: string, head: number, tail: number) =>
+    text.length <= head + tail + 1 ? `${text.slice(0, 1)}…` : `${text.slice(0, head)}…${text.slice(-tail)}`;
+  if (type === 'email') {
+    const at = id.lastIndexOf('@');
+    return `email ${cut(id.slice(0, at), 2, 1)}${id.slice(at)}`;
+  }
+  if (type === 'wallet') return `wallet ${cut(id, 6, 4)}`;
+  return `${type} ${cut(id, type === 'phone' ? 3 : 2, type === 'phone' ? 4 : 2)}`;
+}
+
+/** Problems worth a warning that do not stop the server. */
+export function configWarnings(config: McpConfig): string[] {
+  return config.holdSeconds > 55
+    ? [
+        `NOXY_HOLD_SECONDS=${config.holdSeconds} is above 55: most MCP hosts cut a tool call at about 60 s, ` +
+          'so the call may be cut before it can answer "pending" (45 is the default)',
+      ]
+    : [];
+}

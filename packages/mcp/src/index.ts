@@ -12,5 +12,5 @@ export {
   type ApprovalServerOptions,
   type IdentityContext,
 } from './server.js';
-export { loadConfig, type ConfigResult, type McpConfig } from './config.js';
+export { configWarnings, loadConfig, maskIdentity, type ConfigResult, type McpConfig } from './config.js';
 export { serveHttp, type HttpEndpoint, type HttpOptions } from './http.js';

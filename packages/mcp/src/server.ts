@@ -72,6 +72,8 @@ export interface ApprovalServerOptions {
   agent?: AgentInfo;
   store?: ApprovalStore;
   clock?: Clock;
+  /** Called when a tool call fails (relay unreachable, no device, …), besides telling the model. */
+  onError?: (tool: string, error: unknown) => void;
   /** Server name and version reported to the host. */
   name?: string;
   version?: string;
@@ -181,7 +183,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
   // The SDK has already parsed the arguments with the shared zod schemas (the tool's edge); the
   // engine's typed API takes them from here.
   const run =
-    <A>(call: (args: A, ctx: ApprovalContext) => Promise<ApprovalResult>) =>
+    <A>(tool: string, call: (args: A, ctx: ApprovalContext) => Promise<ApprovalResult>) =>
     async (args: A, extra: Extra): Promise<CallToolResult> => {
       try {
         const context: IdentityContext = { sessionId: extra.sessionId, authInfo: extra.authInfo };
@@ -193,6 +195,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
         };
         return toolResult(await withProgress(extra, progressIntervalMs, () => call(args, ctx)));
       } catch (err) {
+        options.onError?.(tool, err);
         return errorResult(err);
       }
     };
@@ -212,7 +215,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
         openWorldHint: true,
       },
     },
-    run((args: ApprovalInput, ctx) => engine.request(args, ctx)),
+    run(APPROVAL_TOOL_NAME, (args: ApprovalInput, ctx) => engine.request(args, ctx)),
   );
   server.registerTool(
     CHECK_APPROVAL_TOOL_NAME,
@@ -229,7 +232,7 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
         openWorldHint: true,
       },
     },
-    run((args: CheckApprovalInput, ctx) => engine.resume(args.decision_id, ctx)),
+    run(CHECK_APPROVAL_TOOL_NAME, (args: CheckApprovalInput, ctx) => engine.resume(args.decision_id, ctx)),
   );
   return server;
 }
