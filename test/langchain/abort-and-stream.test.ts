@@ -78,10 +78,7 @@ describe('progress in the custom stream', () => {
       middleware: [approvalMiddleware({ client: stack.client, identity: stack.identity, gate: true })],
     });
     const seen: { mode: string; chunk: unknown }[] = [];
-    for await (const [mode, chunk] of await agent.stream(
-      { messages: [ask] },
-      { streamMode: ['custom', 'updates'] },
-    )) {
+    for await (const [mode, chunk] of await agent.stream({ messages: [ask] }, { streamMode: ['custom', 'updates'] })) {
       seen.push({ mode, chunk });
     }
     const custom = seen.filter((s) => s.mode === 'custom').map((s) => s.chunk as ApprovalProgressEvent);

@@ -36,7 +36,10 @@ function askThenActModel() {
       const last = messages.at(-1)!;
       const approved = ToolMessage.isInstance(last) && (last.artifact as ApprovalOutput).outcome === 'approved';
       return approved
-        ? new AIMessage({ content: '', tool_calls: [{ name: 'transfer_funds', args, id: 'call_pay', type: 'tool_call' }] })
+        ? new AIMessage({
+            content: '',
+            tool_calls: [{ name: 'transfer_funds', args, id: 'call_pay', type: 'tool_call' }],
+          })
         : new AIMessage('I did not send the money.');
     })
     .respond(new AIMessage('done'));

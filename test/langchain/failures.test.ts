@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { createNoxyClient, type NoxyClient } from '@noxy-approval/core';
 import { approvalMiddleware, createApprovalTool, withApproval } from '@noxy-approval/langchain';
 import { startBlackhole, startLocalStack, type Blackhole, type LocalStack } from '@noxy-approval/testing';
-import { createAgent, HumanMessage, ToolMessage } from 'langchain';
+import { createAgent, HumanMessage, type ToolMessage } from 'langchain';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scriptedModel, textOf, toolMessagesSeen, transferTool } from './helpers.js';
 

@@ -136,7 +136,8 @@ describe('approvalMiddleware', () => {
     const inbox = stack.received[0]!;
     await until(() => inbox.length === 2, 10_000, 'both decisions at the device');
     expect(runs).toEqual([]);
-    const byPayee = (to: string) => inbox.find((d) => (d.payload as { args: TransferArgsLike }).args.to === to)!;
+    const byPayee = (to: string) =>
+      inbox.find((d) => (d.payload as unknown as { args: TransferArgsLike }).args.to === to)!;
     await stack.devices[0]!.decide(byPayee('carol').decisionId, 'reject');
     await stack.devices[0]!.decide(byPayee('bob').decisionId, 'approve');
     await run;
