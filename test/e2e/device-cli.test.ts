@@ -124,6 +124,17 @@ describe('noxy-device against the real relay (in-process)', () => {
     expect(status.out[1]).toMatch(/^device-key=[0-9a-f]{16}$/);
   });
 
+  it('a pairing link used a second time says so, once, and names `noxy-relay pair`', async () => {
+    const { relay, app, dataDir } = await setup();
+    const { pairing } = await pairVia(relay, app.appId, dataDir);
+    const again = captureIo();
+    const otherDir = await mkdtemp(join(tmpdir(), 'noxy-device-cli-'));
+    cleanup.push(() => rm(otherDir, { recursive: true, force: true }));
+    expect(await runCli(['pair', pairing.link, '--data-dir', otherDir], again.io)).toBe(1);
+    expect(again.err).toHaveLength(1);
+    expect(again.err[0]).toContain('a pairing link works once and expires; make a new one with `noxy-relay pair`');
+  });
+
   it('listen --auto approve --max 1 shows the decision and prints the recorded outcome', async () => {
     const { relay, app, agent, dataDir } = await setup();
     await pairVia(relay, app.appId, dataDir);

@@ -156,7 +156,7 @@ function appCreate(v: Values): void {
   out('App created. The token and the signing secret are shown ONCE: store them now.');
   out(`  app id          ${app.appId}`);
   out(`  app token       ${app.appToken}    (agents: authToken / NOXY_AUTH_TOKEN)`);
-  out(`  signing secret  ${app.signingSecret}    (devices: APP_SIGNING_SECRET)`);
+  out(`  signing secret  ${app.signingSecret}    (devices: NOXY_SIGNING_SECRET)`);
 }
 
 function relayUrlOf(v: Values): string {

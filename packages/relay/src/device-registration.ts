@@ -165,7 +165,16 @@ export function registerDevice(
         }
       }
     }
-    if (!via) return badSignature;
+    if (!via) {
+      // The most common cause by far: a pairing link used a second time, or after it expired.
+      return {
+        code: device.ErrorCode.INVALID_SIGNATURE,
+        message:
+          'registration signature does not verify with the app signing secret or with any unused, unexpired ' +
+          'pairing code for this identity: a pairing link works once and expires; make a new one with ' +
+          '`noxy-relay pair`',
+      };
+    }
     const record: DeviceRecord = {
       deviceId: newDeviceId(),
       appId: app.appId,

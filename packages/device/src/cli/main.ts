@@ -48,6 +48,26 @@ function show(s: string): string {
 }
 
 /** `connect()` bounded in time, so a one-shot command cannot hang on an unreachable relay. */
+/**
+ * Connects within the pairing timeout, then reports the device's error events as they come. The
+ * failure a connect ends with is printed once, by the caller: the device also emits it as an
+ * event, and a newcomer reading the same error twice thinks two things went wrong.
+ */
+async function connectReporting(device: NoxyDevice, io: CliIo): Promise<void> {
+  const early: unknown[] = [];
+  const stopCollecting = device.on('error', (e) => early.push(e));
+  try {
+    await connectWithin(device, PAIR_TIMEOUT_MS);
+  } catch (error) {
+    for (const e of early) if (errorLine(e) !== errorLine(error)) io.err(errorLine(e));
+    throw error;
+  } finally {
+    stopCollecting();
+  }
+  for (const e of early) io.err(errorLine(e));
+  device.on('error', (e) => io.err(errorLine(e)));
+}
+
 async function connectWithin(device: NoxyDevice, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -105,9 +125,8 @@ async function pair(args: CliArgs, io: CliIo): Promise<number> {
   } catch (error) {
     throw asUsageError(error);
   }
-  device.on('error', (e) => io.err(errorLine(e)));
   try {
-    await connectWithin(device, PAIR_TIMEOUT_MS);
+    await connectReporting(device, io);
   } finally {
     device.close();
   }
@@ -137,9 +156,8 @@ async function openProfile(args: CliArgs, io: CliIo): Promise<{ device: NoxyDevi
 
 async function oneShot(args: CliArgs, io: CliIo, op: (d: NoxyDevice) => Promise<string>): Promise<number> {
   const { device } = await openProfile(args, io);
-  device.on('error', (e) => io.err(errorLine(e)));
   try {
-    await connectWithin(device, PAIR_TIMEOUT_MS);
+    await connectReporting(device, io);
     io.out(await op(device));
   } finally {
     device.close();
