@@ -2,7 +2,7 @@
  * approvalMiddleware in a real createAgent loop against the real local relay, with devices that
  * answer as scripted: the tool runs only when approved, with exactly the approved arguments.
  */
-import { createAgent, HumanMessage, toolRetryMiddleware } from 'langchain';
+import { createAgent, createMiddleware, HumanMessage, toolRetryMiddleware } from 'langchain';
 import { approvalMiddleware, type LangChainCallContext } from '@noxy-approval/langchain';
 import { startLocalStack, type LocalStack } from '@noxy-approval/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -148,6 +148,32 @@ describe('approvalMiddleware', () => {
     const refused = seen.find((m) => m.tool_call_id === 'call_b')!;
     expect(refused.status).toBe('error');
     expect(textOf(refused)).toContain('The user rejected "transfer_funds"');
+  });
+
+  it("the tool gets the gate's copy of the approved args, whatever happens to the model's object meanwhile", async () => {
+    stack = await startLocalStack({ devices: [{ answer: 'never' }] });
+    const { transfer, runs } = transferTool();
+    let modelArgs: Record<string, unknown> | undefined;
+    const spy = createMiddleware({
+      name: 'ArgsSpy',
+      wrapToolCall: (request, handler) => {
+        modelArgs = request.toolCall.args;
+        return handler(request);
+      },
+    });
+    const model = scriptedModel([{ name: 'transfer_funds', args: { to: 'bob', amount: 25 }, id: 'call_1' }]);
+    const agent = createAgent({
+      model,
+      tools: [transfer],
+      middleware: [spy, approvalMiddleware({ client: stack.client, identity: stack.identity, gate: true })],
+    });
+    const run = agent.invoke({ messages: [ask] });
+    await until(() => stack!.received[0]!.length === 1, 10_000, 'the decision at the device');
+    // A bug or an injection changes the call after the human was asked: it must not run so.
+    modelArgs!.amount = 2500;
+    await stack.devices[0]!.decide(stack.received[0]![0]!.decisionId, 'approve');
+    await run;
+    expect(runs).toEqual([{ to: 'bob', amount: 25 }]);
   });
 
   it('a retried call (toolRetryMiddleware, same tool call id) makes no second decision and runs no more', async () => {
