@@ -37,9 +37,8 @@ export interface ExecutableToolLike {
 }
 
 /** The input type of a tool's `execute`. */
-export type ToolInput<T extends ExecutableToolLike> = T['execute'] extends (input: infer I, options: never) => unknown
-  ? I
-  : unknown;
+export type ToolInput<T extends ExecutableToolLike> =
+  NonNullable<T['execute']> extends (input: infer I, options: never) => unknown ? I : unknown;
 
 /** Options of {@link withApproval}. */
 export interface WithApprovalOptions<Input> extends NoxyAiSdkOptions {
