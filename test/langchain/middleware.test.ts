@@ -150,7 +150,7 @@ describe('approvalMiddleware', () => {
     expect(textOf(refused)).toContain('The user rejected "transfer_funds"');
   });
 
-  it("the tool gets the gate's copy of the approved args, whatever happens to the model's object meanwhile", async () => {
+  it("the tool gets the gate's copy of the approved args, whatever the model's object becomes", async () => {
     stack = await startLocalStack({ devices: [{ answer: 'never' }] });
     const { transfer, runs } = transferTool();
     let modelArgs: Record<string, unknown> | undefined;
