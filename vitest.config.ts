@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const PACKAGES = ['proto', 'core', 'device', 'relay', 'mcp', 'langchain', 'ai-sdk', 'testing'];
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import the workspace packages from source; the CLIs some of them spawn (noxy-mcp,
@@ -9,7 +10,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@noxy-approval\/core\/portable$/, replacement: src('core/src/portable.ts') },
-      { find: /^@noxy-approval\/(proto|core|device|relay|mcp|langchain|ai-sdk|testing)$/, replacement: src('$1/src/index.ts') },
+      { find: new RegExp(`^@noxy-approval/(${PACKAGES.join('|')})$`), replacement: src('$1/src/index.ts') },
     ],
   },
   test: {

@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
- * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp, gate).
+ * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk).
  * @module
  */
+import { benchAiSdk } from './ai-sdk.bench.js';
 import { benchDetectionLag } from './detection-lag.bench.js';
 import { benchEnvelope } from './envelope.bench.js';
 import { benchFanOut } from './fan-out.bench.js';
 import { benchGate } from './gate.bench.js';
+import { benchLangchain } from './langchain.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
 import { benchRelay } from './relay.bench.js';
 
@@ -17,6 +19,8 @@ const all: Record<string, () => Promise<void>> = {
   relay: benchRelay,
   mcp: benchMcpColdStart,
   gate: benchGate,
+  langchain: benchLangchain,
+  'ai-sdk': benchAiSdk,
 };
 
 const wanted = process.argv.slice(2);
