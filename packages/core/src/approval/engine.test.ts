@@ -163,6 +163,17 @@ describe('approval engine', () => {
       expect(f.sends).toHaveLength(1);
     });
 
+    it('a key whose decision expired makes a new decision (providers that reuse call ids)', async () => {
+      const f = fakeClient({ outcome: 'approved' });
+      const engine = createApprovalEngine({ client: f.client, clock: f.clock, ttlSeconds: 60 });
+      const first = await engine.request(input, { identity, idempotencyKey: 'call_0' });
+      f.clock.advance(60_000);
+      const later = await engine.request(input, { identity, idempotencyKey: 'call_0' });
+      expect(f.sends).toHaveLength(2);
+      expect(later.decisionId).not.toBe(first.decisionId);
+      expect(later.alreadyReported).toBeUndefined();
+    });
+
     it('two attempts at once make one decision', async () => {
       const f = fakeClient({ outcome: 'approved', sendMs: 5 });
       const engine = createApprovalEngine({ client: f.client, clock: f.clock });

@@ -92,7 +92,8 @@ export interface ApprovalContext {
   /**
    * Makes `request` idempotent, e.g. the model's tool call id: a retried step with the same key
    * (same owner and identity) continues the decision the first attempt made instead of asking
-   * again, and reports it as already reported once it was.
+   * again, and reports it as already reported once it was. Honoured until the decision expires;
+   * after that the same key makes a new decision.
    */
   idempotencyKey?: string;
 }
@@ -308,7 +309,9 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       // Scoped, so one owner's key can never reach another's decision.
       const key = JSON.stringify([owner, identity.type, identity.id, context.idempotencyKey]);
       const known = await store.getByKey(key);
-      if (known) return continueKeyed(known, parsed, context);
+      // A key is honoured while its decision lives: retries come within it, and a provider that
+      // reuses call ids across conversations must not find an old, spent approval.
+      if (known && clock.now() < known.expiresAt) return continueKeyed(known, parsed, context);
       // Two attempts at once (a retry racing the original): the second waits for the first's send.
       const inFlight = sending.get(key);
       if (inFlight) return continueKeyed(await inFlight, parsed, context);
