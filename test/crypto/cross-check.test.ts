@@ -1,5 +1,5 @@
-// reliability.md §6 A6: the envelope against an independent composition of the same construction
-// (protocol.md §2.1), both directions, on generated payloads. The independent side is
+// The envelope against an independent composition of the same construction
+// (docs/protocol.md §2.1), both directions, on generated payloads. The independent side is
 // @noble/post-quantum ML-KEM-768 + node:crypto hkdfSync + node:crypto AES-256-GCM; our side is
 // sealEnvelope/openEnvelope on the mlkem and liboqs backends (HKDF from @noble/hashes),
 // alternating the WebCrypto and node:crypto AEADs.

@@ -1,4 +1,4 @@
-// HKDF-SHA256 and AES-256-GCM known answers, reliability.md §6 A5.
+// HKDF-SHA256 and AES-256-GCM known answers (docs/protocol.md §2.1).
 // RFC 5869 appendix A.3 (inline); Wycheproof hkdf_sha256_test and aes_gcm_test (C2SP/wycheproof
 // dac1dd47, Apache-2.0; AES-GCM trimmed to 256-bit key / 96-bit IV / 128-bit tag).
 import { createDecipheriv, hkdfSync } from 'node:crypto';

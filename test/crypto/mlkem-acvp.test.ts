@@ -1,4 +1,4 @@
-// NIST ACVP ML-KEM-768 known answers (FIPS 203 final), reliability.md §6 A1.
+// NIST ACVP ML-KEM-768 known answers (FIPS 203 final).
 // Sources: test/vectors/README.md — keyGen and encapDecap from usnistgov/ACVP-Server 65370b8
 // (internalProjection, via RustCrypto/KEMs); the key-check groups from ACVP-Server v1.1.0.40
 // (via pq-code-package/mlkem-native test/acvp_data). ACVP hex is upper case: compare bytes.

@@ -1,5 +1,5 @@
-// C2SP/CCTV ML-KEM-768 vectors (1e3d2860, CC0) and the all-zero-seed key, reliability.md §1.1,
-// §1.4 and §6 A3, A4, B1. CCTV targets the FIPS 203 draft: only encaps with the given ek, m and
+// C2SP/CCTV ML-KEM-768 vectors (1e3d2860, CC0) and the all-zero-seed key
+// (docs/protocol.md §2.6). CCTV targets the FIPS 203 draft: only encaps with the given ek, m and
 // decaps with the given dk, c are final-standard answers (Trap 1), so keygen is not checked.
 import { shake128 } from '@noble/hashes/sha3.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -98,7 +98,7 @@ describe('CCTV unluckysample (1)', () => {
   });
 });
 
-describe('the all-zero-seed key (protocol.md §2.6)', () => {
+describe('the all-zero-seed key (docs/protocol.md §2.6)', () => {
   it(
     're-derived with mlkem generateKeyPair(64 zero bytes): ' + 'prefix, pinned hash, refused before encapsulation',
     async () => {
@@ -128,7 +128,7 @@ describe('the all-zero-seed key (protocol.md §2.6)', () => {
   });
 });
 
-describe('accumulated final-FIPS-203 vectors (CCTV procedure, reliability.md §1.1)', () => {
+describe('accumulated final-FIPS-203 vectors (CCTV procedure)', () => {
   // Expected value from dajiaji/crystals-kyber-js test/mlkem.test.ts (final standard);
   // CCTV's own README hashes are for the draft.
   it('100 runs on mlkem hash to 8d65b902…', () => {

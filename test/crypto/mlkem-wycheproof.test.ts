@@ -1,5 +1,5 @@
-// Wycheproof ML-KEM-768 (C2SP/wycheproof dac1dd47, testvectors_v1/, Apache-2.0), reliability.md §6
-// A2 and B1. See test/vectors/README.md.
+// Wycheproof ML-KEM-768 (C2SP/wycheproof dac1dd47, testvectors_v1/, Apache-2.0). See
+// test/vectors/README.md.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   assertDecapsulationKey,

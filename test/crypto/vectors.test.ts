@@ -1,4 +1,4 @@
-// reliability.md §6 A8: every committed vector file is pinned by SHA-256.
+// Every committed vector file is pinned by SHA-256.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';

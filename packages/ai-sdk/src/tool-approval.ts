@@ -3,7 +3,7 @@
  * `streamText` that answers each approval on the user's device inside the same call — no
  * second call, no approval UI. The SDK awaits it before running the tool.
  *
- * Two SDK facts shape it (docs/dependencies.md §3.10): no abort signal reaches `toolApproval`,
+ * Two SDK facts shape it: no abort signal reaches `toolApproval`,
  * so the caller's `signal` is given here, and an abort rejects the pending approval at once so
  * the SDK runs nothing after it; and the SDK resolves approvals one at a time, so two gated
  * calls of one step are two waits in a row.

@@ -1,5 +1,5 @@
 /**
- * Backoff schedules for polling and retries (reliability.md §3.1).
+ * Backoff schedules for polling and retries (docs/protocol.md §4.2).
  *
  * `delay(n) = min(cap, initial · multiplier^n) · (1 − jitter · U[0,1))`
  *
@@ -31,7 +31,7 @@ export const POLL_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   jitter: 0.5,
 });
 
-/** The retry schedule of RouteDecision (full jitter, reliability.md §2.4). */
+/** The retry schedule of RouteDecision (full jitter, docs/protocol.md §4.2, §4.4). */
 export const RETRY_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   initialMs: 100,
   maxMs: 2000,

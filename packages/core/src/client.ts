@@ -1,5 +1,5 @@
 /**
- * `createNoxyClient` — the Noxy agent client (design.md §2, protocol.md §1, §2, §4).
+ * `createNoxyClient` — the Noxy agent client (docs/protocol.md §1, §2, §4).
  *
  * Wire parity with the official Noxy agent SDKs (same RPCs, fields, crypto, metadata and UUID
  * request ids), with what they lack: typed identities checked before any RPC, parallel
@@ -32,11 +32,11 @@ import { waitForOutcome, type WaitResult } from './wait.js';
 
 /** Longest TTL accepted: 7 days (the wire field is uint32 seconds; longer is surely a bug). */
 export const MAX_TTL_SECONDS = 7 * 24 * 3600;
-/** The relay's default TTL when 0 is sent (protocol.md §7). */
+/** The relay's default TTL when 0 is sent (docs/protocol.md §7). */
 export const DEFAULT_TTL_SECONDS = 600;
 
 /**
- * Deadlines in ms (reliability.md §2.4).
+ * Deadlines in ms (docs/protocol.md §4.4).
  *
  * A send (`sendDecision`, `sendPush`) has ONE deadline, `routeDecision` ms after it starts: the
  * device lookup, the encryption, every RouteDecision and every retry or pushback wait must fit in

@@ -1,5 +1,5 @@
 /**
- * Endpoint and token rules (design.md §2, reliability.md §4.1.4):
+ * Endpoint and token rules (docs/protocol.md §1.3, §1.4; docs/security.md §5.1):
  * `https://host[:port]` or a bare `host[:port]` → TLS (port 443 by default), except that a bare
  * loopback address is refused with both spellings to choose from;
  * `http://host[:port]` → plaintext, only when the host is loopback (the local relay);

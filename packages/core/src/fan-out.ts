@@ -1,5 +1,5 @@
 /**
- * Encrypting and routing one decision to every device of an identity (design.md §2 "Fan-out"):
+ * Encrypting and routing one decision to every device of an identity (docs/protocol.md §2.2):
  * one decision_id for all devices, one fresh encapsulation and nonce per device, RouteDecision
  * in parallel with bounded concurrency, a result per device; a refused key or a failed device
  * never stops the others. The official SDKs do this sequentially and abort on the first error.

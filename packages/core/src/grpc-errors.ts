@@ -1,5 +1,5 @@
 /**
- * The one place where gRPC failures become `NoxyError`s (style.md §8.4).
+ * The one place where gRPC failures become `NoxyError`s (docs/protocol.md §8).
  * @module
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';

@@ -1,5 +1,5 @@
 /**
- * Noxy identities (protocol.md §6): `wallet` (EVM 0x address), `email`, `phone` (E.164) and
+ * Noxy identities (docs/protocol.md §6): `wallet` (EVM 0x address), `email`, `phone` (E.164) and
  * `user_id` (an opaque id of your own). One identity has many devices.
  *
  * Ids are used byte-exact — no case folding, trimming or checksumming — because the relay,

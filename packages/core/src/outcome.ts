@@ -1,6 +1,6 @@
 /**
- * Proto enums ↔ the public lowercase values, in one place (style.md §8.3). Unknown enum
- * values never become `approved`: they are a protocol error (fail closed, reliability §4.1.5).
+ * Proto enums ↔ the public lowercase values, in one place. Unknown enum
+ * values never become `approved`: they are a protocol error (fail closed, docs/security.md §3.1).
  * @module
  */
 import type { agent } from '@noxy-approval/proto';

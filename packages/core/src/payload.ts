@@ -1,5 +1,5 @@
 /**
- * Serialises a decision to the UTF-8 JSON plaintext of the envelope (protocol.md §2.1).
+ * Serialises a decision to the UTF-8 JSON plaintext of the envelope (docs/protocol.md §2.5).
  *
  * Same output as the official Node SDK's `JSONStringify` (json-with-bigint) for the values it
  * accepts: compact JSON, BigInt as bare digits; written by core's one JSON writer

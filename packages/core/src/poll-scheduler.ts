@@ -1,7 +1,7 @@
 /**
- * The per-client poll budget (design.md §2): a token bucket shared by every wait of one client,
+ * The per-client poll budget (docs/protocol.md §4.3): a token bucket shared by every wait of one client,
  * so a thousand concurrent waits stay inside the relay's per-app rate limit (200 msg/s,
- * protocol.md §4.4) instead of each polling on its own. Waiters are served first come, first
+ * docs/protocol.md §4.4) instead of each polling on its own. Waiters are served first come, first
  * served; an aborted waiter leaves the queue at once.
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * Retries of the calls inside a send, GetIdentityDevices and RouteDecision (design.md §2,
- * reliability.md §2.1/§2.4): the SAME request is resent (same request_id and decision_id, so the
+ * Retries of the calls inside a send, GetIdentityDevices and RouteDecision (docs/protocol.md
+ * §4.4): the SAME request is resent (same request_id and decision_id, so the
  * relay can deduplicate) on UNAVAILABLE, DEADLINE_EXCEEDED, rate-limit RESOURCE_EXHAUSTED and
  * UNKNOWN, with full-jitter backoff, honouring `grpc-retry-pushback-ms`, within the call's
  * deadline, and within a per-client retry budget modelled on gRFC A6 throttling (10 tokens, +0.1

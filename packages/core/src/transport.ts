@@ -1,6 +1,6 @@
 /**
  * The gRPC channel to a relay: one channel per client, a deadline on every call, the bearer
- * token in metadata, keepalive, cancellation by AbortSignal (reliability.md §2.4).
+ * token in metadata, keepalive, cancellation by AbortSignal (docs/protocol.md §1.4, §4.4).
  * Retries live in retry.ts; status mapping in grpc-errors.ts.
  * @module
  */

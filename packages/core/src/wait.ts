@@ -1,5 +1,5 @@
 /**
- * Waiting for a human (design.md §2 "the heart of the product", reliability.md §3.2).
+ * Waiting for a human (docs/protocol.md §4.1).
  *
  * - The deadline comes from the decision: `expiresAt + grace`, optionally shortened by the
  *   caller's `maxWaitMs`. Reaching the decision's own deadline without a verdict means the

@@ -2,7 +2,7 @@
  * What an identity resolver, a `when` predicate or a title function sees of a LangChain call:
  * the run's `context` (createAgent's `contextSchema`), its `configurable` (e.g. `thread_id`, a
  * user id the app put there) and the model's tool call. A multi-user app routes each call to
- * the right person from these — never from model-written arguments (design.md §5).
+ * the right person from these — never from model-written arguments (docs/security.md §4).
  * @module
  */
 import type { ToolCall } from '@langchain/core/messages';

@@ -1,7 +1,7 @@
 /**
  * `approvalMiddleware(options)` for `createAgent`: routes the chosen tool calls to the user's
  * device before they run. Unlike `humanInTheLoopMiddleware` it needs no checkpointer, no
- * interrupt and no resume UI: the tool call simply waits for the phone (design.md §5).
+ * interrupt and no resume UI: the tool call simply waits for the phone.
  *
  * Each chosen call goes through core's gate with the agent's own tool handler as the action;
  * the handler receives the gate's private copy of exactly the approved arguments. Every other

@@ -1,6 +1,6 @@
 /**
  * `createApprovalServer` — an MCP server with `request_human_approval` and
- * `check_human_approval` (design.md §5, reliability.md §3.3).
+ * `check_human_approval` (docs/approvals.md).
  *
  * MCP hosts cut tool calls at about 60 s; humans are slower. So the request tool holds for a
  * bounded window (default 45 s), sending progress notifications every ≤ 15 s only when the

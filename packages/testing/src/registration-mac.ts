@@ -1,5 +1,5 @@
 /**
- * An independent implementation of the registration HMAC (protocol.md §5.6) on node:crypto,
+ * An independent implementation of the registration HMAC (docs/protocol.md §5.6) on node:crypto,
  * so the relay's tests do not check the device package against itself.
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The one owner of the approval payload's canonical form, its `action_hash` and the short
- * fingerprint a human compares (design.md §2, docs/protocol.md §3). Browser-safe: the agent
+ * fingerprint a human compares (docs/protocol.md §3, docs/approvals.md). Browser-safe: the agent
  * hashes with it, the devices (Node, browser page) recompute with it, and the gate re-checks
  * with it just before a tool runs — one implementation, so the three can never disagree.
  *

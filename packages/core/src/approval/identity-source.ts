@@ -1,5 +1,5 @@
 /**
- * Who is asked for an approval: configuration, never model-written arguments (design.md §5).
+ * Who is asked for an approval: configuration, never model-written arguments (docs/security.md §4).
  * Every wrapper takes an `IdentitySource`: a fixed identity, or a resolver of the call's own
  * context (an MCP session, a LangChain run's `configurable`, an AI SDK call's context), so a
  * multi-user app routes each call to the right person.

@@ -1,5 +1,5 @@
 /**
- * What the model reads for each outcome (design.md §5). A host timeout is never reported as
+ * What the model reads for each outcome (docs/security.md §3.1). A host timeout is never reported as
  * rejected or expired: the wait ends as `pending`. How to check again is the wrapper's to say
  * (MCP names its check tool; a wrapper that always waits to the end has nothing to add).
  * @module

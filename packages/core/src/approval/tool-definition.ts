@@ -3,7 +3,7 @@
  * one name, one description, one zod input schema, defined here so they cannot drift.
  *
  * The schema is strict: the identity to ask, the relay endpoint and the token are
- * configuration, never model-written arguments (reliability.md §4.1.4), so an extra key such
+ * configuration, never model-written arguments (docs/security.md §4), so an extra key such
  * as `identity` is refused rather than ignored.
  * @module
  */

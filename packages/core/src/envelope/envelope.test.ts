@@ -1,6 +1,5 @@
-// Envelope behaviour (protocol.md §2.1): round trips, a deterministic known answer checked
-// against an independent composition, tampering, malformed fields and refused device keys
-// (reliability.md §6 B1, B4).
+// Envelope behaviour (docs/protocol.md §2.1, §2.6): round trips, a deterministic known answer checked
+// against an independent composition, tampering, malformed fields and refused device keys.
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { gcm } from '@noble/ciphers/aes.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';

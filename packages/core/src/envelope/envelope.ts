@@ -1,5 +1,5 @@
 /**
- * The Noxy per-device envelope (protocol.md §2.1), identical in every official SDK:
+ * The Noxy per-device envelope (docs/protocol.md §2.1), identical in every official SDK:
  *
  *   (kyber_ct, ss) = ML-KEM-768.Encaps(pq_public_key)
  *   key            = HKDF-SHA256(ikm = ss, salt = empty, info = empty, L = 32)

@@ -4,7 +4,7 @@
  * - `mlkem` — pure TypeScript (crystals-kyber-js), the default: runs in Node and every browser,
  *   and supports deterministic encapsulation for known-answer tests;
  * - `liboqs` — `@oqs/liboqs-js`, liboqs compiled to WebAssembly with SIMD, several times faster
- *   (protocol.md §10.9); an optional peer dependency, used automatically when installed.
+ *   (docs/protocol.md §2.3); an optional peer dependency, used automatically when installed.
  *
  * Both implement FIPS 203 (final) byte formats: pk 1184 B, sk 2400 B, ct 1088 B, ss 32 B.
  * This module imports no Node built-ins: it is part of the browser-safe envelope.

@@ -1,12 +1,12 @@
 /**
- * ML-KEM-768 key checks done before any key is used (FIPS 203 §7.2 and §7.3, protocol.md §2.6).
+ * ML-KEM-768 key checks done before any key is used (FIPS 203 §7.2 and §7.3, docs/protocol.md §2.6).
  *
  * Encapsulation key (a device's `pq_public_key`, checked by the agent before encrypting):
  * 1. type check — exactly 1184 bytes;
  * 2. modulus check — the 768 12-bit coefficients in the first 1152 bytes are all < q = 3329
  *    (equivalently ByteEncode12(ByteDecode12(ek)) == ek);
  * 3. not the publicly computable all-zero-seed key that the published `kyber.wasm` produces
- *    when it has no randomness (protocol.md §2.6). Its secret key is known to everyone.
+ *    when it has no randomness (docs/protocol.md §2.6). Its secret key is known to everyone.
  *
  * Decapsulation key (the device's own secret key, checked on load): exactly 2400 bytes and
  * the hash check H(ek) == dk[768k+32 : 768k+64] with H = SHA3-256.
