@@ -1,12 +1,13 @@
 /**
  * The browser device factory: WebSocket transport over the global `WebSocket`, WebCrypto
- * AES-GCM, no Node built-ins.
+ * AES-GCM (noble AES-GCM where `crypto.subtle` is missing, as on plain http), no Node built-ins.
  *
  * The identity is checked with core's `parseIdentity` from its browser-safe `portable` entry.
  * @module
  */
 import { NoxyError, parseIdentity, type IdentityInput } from '@noxy-approval/core/portable';
 import type { NoxyDevice } from './device.js';
+import { hasSubtleCrypto, nobleAead } from './noble-aead.js';
 import { buildDevice, checkBaseOptions, type DeviceBaseOptions } from './setup.js';
 import type { Transport } from './transport.js';
 import { createWebSocketTransport, type WebSocketConstructor } from './transport-ws.js';
@@ -19,6 +20,11 @@ export interface NoxyDeviceBrowserOptions extends DeviceBaseOptions {
   transport?: 'websocket' | Transport;
   /** The WebSocket constructor; the global one by default. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Allow a plaintext `http://` relay URL on a non-loopback host, for a page the relay serves on
+   * a LAN address (`noxy-relay start --lan`). Default false.
+   */
+  allowPlaintext?: boolean;
 }
 
 /**
@@ -43,6 +49,9 @@ export async function createBrowserNoxyDevice(options: NoxyDeviceBrowserOptions)
       : createWebSocketTransport({
           relayUrl: options.relayUrl,
           ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+          ...(options.allowPlaintext ? { allowPlaintext: true } : {}),
         });
-  return buildDevice(options, identity, transport, 'browser', options.aead);
+  // Outside a secure context (plain http on a LAN) there is no crypto.subtle: use noble AES-GCM.
+  const aead = options.aead ?? (hasSubtleCrypto() ? undefined : nobleAead);
+  return buildDevice(options, identity, transport, 'browser', aead);
 }

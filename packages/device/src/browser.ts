@@ -38,6 +38,7 @@ export {
   type WebSocketTransportOptions,
 } from './transport-ws.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
+export { hasSubtleCrypto, nobleAead } from './noble-aead.js';
 export { renderDecision, renderValue, type RenderOptions } from './render.js';
 export { escapeText, quoteText, isUnsafeCodePoint } from './escape.js';
 export { parseStrictJson, type StrictJson } from './json-strict.js';

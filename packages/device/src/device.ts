@@ -81,6 +81,14 @@ export interface NoxyDeviceOptions {
 const FATAL_RELAY_CODES = new Set(['INVALID_SIGNATURE', 'DEVICE_REVOKED', 'APP_NOT_FOUND']);
 const SEEN_LIMIT = 2048;
 
+/** A payload's `expires_at` in ms since the epoch, when it carries a readable one. */
+function expiresAtOf(payload: unknown): number | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const v = (payload as Record<string, unknown>).expires_at;
+  const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 const toChoice = (v: OutcomeValue): Choice => (v === 'APPROVE' ? 'approve' : 'reject');
 const closedError = () => new NoxyError('CLOSED', 'the device was closed');
 
@@ -104,6 +112,8 @@ export class NoxyDevice {
   #fatal: NoxyError | undefined;
   #pending = new Map<string, ReceivedDecision>();
   #seen = new Set<string>();
+  /** `expires_at` (ms) of decisions received, so an answer after it is refused locally. */
+  #expiresAt = new Map<string, number>();
   #keyOp: Promise<unknown> | undefined;
   #inErrorListener = false;
 
@@ -139,8 +149,8 @@ export class NoxyDevice {
     const now = this.#o.now();
     for (const [id, d] of this.#pending) {
       const p = d.payload;
-      const expires = typeof p === 'object' && p !== null && !Array.isArray(p) ? p.expires_at : undefined;
-      if (typeof expires === 'string' && Date.parse(expires) < now) this.#pending.delete(id);
+      const expires = expiresAtOf(p);
+      if (expires !== undefined && expires < now) this.#pending.delete(id);
     }
     return [...this.#pending.values()];
   }
@@ -165,8 +175,10 @@ export class NoxyDevice {
    * Sends the human's answer and resolves with the relay's recorded outcome. Waits up to the
    * request timeout for a connection; retries once over a new connection if the first one
    * drops (safe: the relay answers a repeated outcome with the stored first one).
-   * @throws NoxyError `INVALID_ARGUMENT`, `RELAY_UNAVAILABLE`, `CLOSED`, or a DeviceRelayError
-   *   (e.g. `INVALID_REQUEST` "decision expired")
+   * Refuses, without asking the relay, a decision whose payload `expires_at` has passed (design.md
+   * §3: devices refuse to answer after it).
+   * @throws NoxyError `INVALID_ARGUMENT` (also for an expired decision, field `decisionId`),
+   *   `RELAY_UNAVAILABLE`, `CLOSED`, or a DeviceRelayError (e.g. `INVALID_REQUEST` "decision expired")
    */
   async decide(decisionId: string, choice: Choice): Promise<DecideResult> {
     if (typeof decisionId !== 'string' || decisionId.length === 0) {
@@ -174,6 +186,15 @@ export class NoxyDevice {
     }
     if (choice !== 'approve' && choice !== 'reject') {
       throw new NoxyError('INVALID_ARGUMENT', '"choice" expected "approve" or "reject"', { field: 'choice' });
+    }
+    const expires = this.#expiresAt.get(decisionId);
+    if (expires !== undefined && this.#o.now() >= expires) {
+      this.#pending.delete(decisionId);
+      throw new NoxyError(
+        'INVALID_ARGUMENT',
+        `decision ${decisionId} expired at ${new Date(expires).toISOString()}; it can no longer be answered`,
+        { field: 'decisionId' },
+      );
     }
     const payload = {
       kind: 'decisionOutcome',
@@ -431,6 +452,14 @@ export class NoxyDevice {
       return;
     }
     this.#remember(messageId);
+    const expires = expiresAtOf(decision.payload);
+    if (expires !== undefined) {
+      this.#expiresAt.set(decision.decisionId, expires);
+      if (this.#expiresAt.size > SEEN_LIMIT) {
+        const oldest = this.#expiresAt.keys().next().value;
+        if (oldest !== undefined) this.#expiresAt.delete(oldest);
+      }
+    }
     void ack();
     this.#pending.set(decision.decisionId, decision);
     this.#emitter.emit('decision', decision);

@@ -17,4 +17,5 @@ export { createNoxyDevice, type NoxyDeviceNodeOptions } from './node-device.js';
 export { createFileKeyStore, keyFileName } from './file-key-store.js';
 export { createGrpcTransport, grpcTarget, type GrpcTarget, type GrpcTransportOptions } from './transport-grpc.js';
 export { deviceSignature, checkDeviceKeys, generateDeviceKeys } from './keys.js';
+export { webPageBuilt, webPageDir } from './web-page.js';
 export * from './browser.js';

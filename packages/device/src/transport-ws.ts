@@ -27,10 +27,13 @@ const OPEN = 1;
 
 /**
  * The WebSocket URL for a relay URL: `https://`/`wss://` → `wss://`; `http://`/`ws://` only for
- * loopback hosts (plaintext never leaves the machine); anything else is refused.
+ * loopback hosts (plaintext never leaves the machine) unless `allowPlaintext` is set; anything
+ * else is refused.
+ * @param allowPlaintext also allow `http://`/`ws://` to other hosts (the web page served by a
+ *   relay bound to a LAN address: the page itself already came over that plaintext connection)
  * @throws NoxyError `INVALID_ARGUMENT` (field `relayUrl`)
  */
-export function webSocketUrl(relayUrl: string): string {
+export function webSocketUrl(relayUrl: string, allowPlaintext = false): string {
   let url: URL;
   try {
     url = new URL(relayUrl);
@@ -39,7 +42,7 @@ export function webSocketUrl(relayUrl: string): string {
   }
   if (url.protocol === 'https:' || url.protocol === 'wss:') url.protocol = 'wss:';
   else if (url.protocol === 'http:' || url.protocol === 'ws:') {
-    if (!isLoopbackHost(url.hostname)) {
+    if (!allowPlaintext && !isLoopbackHost(url.hostname)) {
       throw new NoxyError(
         'INVALID_ARGUMENT',
         '"relayUrl" must use https:// (or wss://); plaintext is only allowed for localhost',
@@ -63,6 +66,8 @@ export interface WebSocketTransportOptions {
   WebSocket?: WebSocketConstructor;
   /** How long to wait for the socket to open, in ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /** Allow `http://`/`ws://` to a non-loopback host (see {@link webSocketUrl}). Default false. */
+  allowPlaintext?: boolean;
 }
 
 /** The text of a frame; synchronous so frames are handled in arrival order, before a close. */
@@ -89,7 +94,7 @@ function frameText(data: unknown): string {
  * @throws NoxyError `INVALID_ARGUMENT` for a bad URL or when no WebSocket is available
  */
 export function createWebSocketTransport(options: WebSocketTransportOptions): Transport {
-  const url = webSocketUrl(options.relayUrl);
+  const url = webSocketUrl(options.relayUrl, options.allowPlaintext === true);
   const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!Ctor) {
     throw new NoxyError(
