@@ -70,8 +70,13 @@ export interface CreatePairingOptions {
 /** A one-time pairing code and the link that carries it. */
 export interface Pairing {
   code: string;
-  /** `noxy://pair?relay=…&app=…&type=…&id=…&code=…` (contract "Registration"). */
+  /** `noxy://pair?relay=…&app=…&type=…&id=…&code=…` (contract "Registration"), for `noxy-device pair`. */
   link: string;
+  /**
+   * The web approval page link, `<http url>/#pair=<code>&app=…&type=…&id=…`, when the relay's
+   * HTTP URL is known. The code is only in the URL fragment, which browsers never send to a server.
+   */
+  webLink?: string;
   /** ms since epoch. */
   expiresAt: number;
   identityType: IdentityType;
@@ -82,6 +87,7 @@ export interface Pairing {
  * Creates a one-time pairing code for (app, identity). A device proves it holds the code by
  * keying the §5.6 registration HMAC with it; the code itself never crosses the wire.
  * @param relayUrl the relay URL put in the link (the gRPC URL)
+ * @param webUrl the relay's HTTP URL (serving the web page), for {@link Pairing.webLink}
  * @throws NoxyError `INVALID_ARGUMENT` naming `appId`, `identity` or `ttlSeconds`
  */
 export function createPairing(
@@ -89,6 +95,7 @@ export function createPairing(
   nowMs: number,
   relayUrl: string,
   options: CreatePairingOptions,
+  webUrl?: string,
 ): Pairing {
   if (typeof options?.appId !== 'string' || !store.apps.get(options.appId))
     throw invalidOption('appId', 'the id of an app on this relay', options?.appId);
@@ -122,13 +129,33 @@ export function createPairing(
     id: identity.id,
     code,
   });
-  return {
+  const pairing: Pairing = {
     code,
     link: `noxy://pair?${query.toString()}`,
     expiresAt,
     identityType: identity.type,
     identityId: identity.id,
   };
+  if (webUrl !== undefined) pairing.webLink = webPairingLink(webUrl, options.appId, identity, code);
+  return pairing;
+}
+
+/**
+ * The web page's pairing link: `<webUrl>/#pair=<code>&app=<appId>&type=<kind>&id=<identity>`.
+ * Everything after `#` stays in the browser (never in a request line or a server log).
+ * @param webUrl the relay's HTTP(S) URL, e.g. `http://192.168.1.20:7071`
+ */
+export function webPairingLink(
+  webUrl: string,
+  appId: string,
+  identity: { type: IdentityType; id: string },
+  code: string,
+): string {
+  const base = new URL(webUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw invalidOption('webUrl', 'an http(s):// URL', webUrl);
+  const fragment = new URLSearchParams({ pair: code, app: appId, type: identity.type, id: identity.id });
+  return `${base.origin}/#${fragment.toString()}`;
 }
 
 /** Counts reported by `noxy-relay status`. */

@@ -96,6 +96,13 @@ describe('noxy-relay CLI', () => {
     expect(paired.code).toBe(0);
     expect(paired.stdout).toMatch(/code {2}[A-Z2-9]{10}/);
     expect(paired.stdout).toContain('noxy://pair?relay=http%3A%2F%2F127.0.0.1%3A7070');
+    // The web page link carries the code only after '#', and a QR code of it is drawn.
+    const web = /^ {2}web {3}(\S+)$/m.exec(paired.stdout)?.[1] ?? '';
+    const code = /code {2}([A-Z2-9]{10})/.exec(paired.stdout)?.[1] ?? '';
+    expect(web).toMatch(/^http:\/\/127\.0\.0\.1:7071\/#pair=/);
+    expect(web.slice(0, web.indexOf('#'))).not.toContain(code);
+    expect(new URLSearchParams(web.slice(web.indexOf('#') + 1)).get('pair')).toBe(code);
+    expect(paired.stdout).toMatch(/[▀▄█]{10}/);
     const status = await run(['status', '--data', data, '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({
       apps: [{ appId: app.appId, quotaTotal: 50, quotaUsed: 0 }],

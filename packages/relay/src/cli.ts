@@ -2,10 +2,12 @@
 /**
  * `noxy-relay` — run and administer a local Noxy relay.
  *
- *   noxy-relay start [--data ./.noxy] [--host 127.0.0.1] [--grpc-port 7070] [--http-port 7071]
- *                    [--tls-cert cert.pem --tls-key key.pem] [--web-root dir] [--log-level info]
+ *   noxy-relay start [--data ./.noxy] [--host 127.0.0.1 | --lan] [--grpc-port 7070] [--http-port 7071]
+ *                    [--tls-cert cert.pem --tls-key key.pem | --tls-self-signed] [--web-root dir]
+ *                    [--log-level info]
  *   noxy-relay app create --name NAME [--quota N] [--json]
- *   noxy-relay pair --app APP_ID --identity ID [--type email|phone|wallet|user_id] [--ttl 600] [--relay URL] [--json]
+ *   noxy-relay pair --app APP_ID --identity ID [--type email|phone|wallet|user_id] [--ttl 600] [--relay URL]
+ *                   [--web-url URL] [--json]   (prints the web page link, its QR code and the noxy:// link)
  *   noxy-relay status [--json]
  *
  * The only place in this package that reads `process.env` (`NOXY_RELAY_DATA`) or argv.
@@ -17,28 +19,34 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NoxyError, type IdentityInput, type IdentityType } from '@noxy-approval/core';
 import { createApp, createPairing, relayStatus } from './admin.js';
+import { bindPlan, FlagError, lanWarning } from './lan.js';
 import { createConsoleLogger, type LogLevel } from './logger.js';
 import { RelayStore } from './store/index.js';
 
 const USAGE = `noxy-relay — a local Noxy relay (Agent API, device gRPC + WebSocket API, SQLite store)
 
 Usage:
-  noxy-relay start [--data DIR] [--host ADDR] [--grpc-port N] [--http-port N]
-                   [--tls-cert FILE --tls-key FILE] [--web-root DIR] [--log-level LEVEL]
+  noxy-relay start [--data DIR] [--host ADDR | --lan] [--grpc-port N] [--http-port N]
+                   [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--web-root DIR] [--log-level LEVEL]
   noxy-relay app create --name NAME [--quota N] [--json]
-  noxy-relay pair --app APP_ID --identity ID [--type wallet|email|phone|user_id] [--ttl SECONDS] [--relay URL] [--json]
+  noxy-relay pair --app APP_ID --identity ID [--type wallet|email|phone|user_id] [--ttl SECONDS]
+                  [--relay URL] [--web-url URL] [--json]
   noxy-relay status [--json]
 
 Options:
   --data DIR        data folder (default $NOXY_RELAY_DATA or ./.noxy)
   --host ADDR       bind address (default 127.0.0.1; anything else should use TLS)
+  --lan             bind this machine's LAN address (first non-internal IPv4, or --host) so a phone on
+                    the same network can open the web approval page; prints a warning
+  --tls-self-signed HTTPS/WSS with a self-signed certificate made for the bind address (kept in DIR)
+  --web-root DIR    serve DIR on the HTTP port instead of the built-in web approval page
   --grpc-port N     gRPC port for agents and gRPC devices (default 7070; 0 = any free port)
   --http-port N     HTTP port for WebSocket devices and the web root (default 7071; 0 = any)
   --version         print the version
 `;
 
 /** A usage mistake: printed with the usage text, exit code 2. */
-class UsageError extends Error {}
+class UsageError extends FlagError {}
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -48,6 +56,9 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'web-root': { type: 'string' },
+  lan: { type: 'boolean' },
+  'tls-self-signed': { type: 'boolean' },
+  'web-url': { type: 'string' },
   'log-level': { type: 'string' },
   name: { type: 'string' },
   quota: { type: 'string' },
@@ -85,19 +96,17 @@ async function start(v: Values): Promise<void> {
   const level = (v['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level))
     throw new UsageError(`--log-level expected debug|info|warn|error|silent`);
-  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined))
-    throw new UsageError('--tls-cert and --tls-key go together');
-  const tls =
-    v['tls-cert'] && v['tls-key'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']) } : undefined;
+  const { host, tls, tlsKind, fingerprint } = await bindPlan(v, dir);
+  if (v.lan) process.stderr.write(`${lanWarning(host, tlsKind)}\n`);
   // Loaded here so the admin commands do not pay for gRPC, protobuf and the device package.
   const { startRelay } = await import('./server.js');
   const relay = await startRelay({
     dataDir: dir,
-    host: v.host ?? '127.0.0.1',
+    host,
     grpcPort: port(v['grpc-port'], 'grpc-port', 7070),
     httpPort: port(v['http-port'], 'http-port', 7071),
     tls,
-    webRoot: v['web-root'],
+    ...(v['web-root'] !== undefined ? { webRoot: v['web-root'] } : {}),
     logger: createConsoleLogger(level),
   });
   writeFileSync(
@@ -109,6 +118,8 @@ async function start(v: Values): Promise<void> {
   out(`grpc  ${relay.grpcUrl}`);
   out(`http  ${relay.httpUrl}`);
   out(`ws    ${relay.wsUrl}`);
+  out(`page  ${relay.httpUrl}/   (web approval page; pair a browser with \`noxy-relay pair\`)`);
+  if (fingerprint) out(`cert  self-signed, SHA-256 ${fingerprint}`);
   out(`data  ${relay.store.path}`);
   const durability = relay.store.durability();
   out(`store journal_mode=${durability.journalMode} synchronous=${durability.synchronous}`);
@@ -159,29 +170,43 @@ function appCreate(v: Values): void {
   out(`  signing secret  ${app.signingSecret}    (devices: NOXY_SIGNING_SECRET)`);
 }
 
-function relayUrlOf(v: Values): string {
-  if (v.relay) return v.relay;
+function runningUrls(v: Values): { grpcUrl?: unknown; httpUrl?: unknown } {
   const file = runFile(dataDir(v));
-  if (existsSync(file)) {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as { grpcUrl?: unknown };
-    if (typeof info.grpcUrl === 'string') return info.grpcUrl;
-  }
-  return 'http://127.0.0.1:7070';
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { grpcUrl?: unknown; httpUrl?: unknown }) : {};
 }
 
-function pair(v: Values): void {
+function relayUrlOf(v: Values): string {
+  if (v.relay) return v.relay;
+  const { grpcUrl } = runningUrls(v);
+  return typeof grpcUrl === 'string' ? grpcUrl : 'http://127.0.0.1:7070';
+}
+
+function webUrlOf(v: Values): string {
+  if (v['web-url']) return v['web-url'];
+  const { httpUrl } = runningUrls(v);
+  return typeof httpUrl === 'string' ? httpUrl : 'http://127.0.0.1:7071';
+}
+
+async function pair(v: Values): Promise<void> {
   if (!v.app) throw new UsageError('pair needs --app APP_ID');
   if (!v.identity) throw new UsageError('pair needs --identity ID');
   const identity: IdentityInput = v.type ? { type: v.type as IdentityType, id: v.identity } : v.identity;
   const ttlSeconds = positiveInt(v.ttl, 'ttl');
   const relayUrl = relayUrlOf(v);
+  const webUrl = webUrlOf(v);
   const p = withStore(v, (store) =>
-    createPairing(store, Date.now(), relayUrl, { appId: v.app!, identity, ttlSeconds }),
+    createPairing(store, Date.now(), relayUrl, { appId: v.app!, identity, ttlSeconds }, webUrl),
   );
   if (v.json) return out(JSON.stringify(p));
   out(`Pairing code for ${p.identityType} ${p.identityId} (one use, expires ${new Date(p.expiresAt).toISOString()}):`);
   out(`  code  ${p.code}`);
-  out(`  link  ${p.link}`);
+  out(`  web   ${p.webLink}`);
+  out(`  link  ${p.link}    (noxy-device pair)`);
+  out();
+  out('Open the web link on your phone or in a browser, or scan this QR code (it holds the web link;');
+  out('the code after # never reaches a server). Anyone with the link can pair once: keep it private.');
+  const QRCode = (await import('qrcode')).default;
+  out(await QRCode.toString(p.webLink ?? p.link, { type: 'terminal', small: true }));
 }
 
 function status(v: Values): void {
@@ -228,7 +253,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (
-    error instanceof UsageError ||
+    error instanceof FlagError ||
     (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
   ) {
     process.stderr.write(`noxy-relay: ${error.message}\n\n${USAGE}`);

@@ -1,6 +1,11 @@
 /**
- * The relay's HTTP port: WebSocket upgrades (ws-gateway.ts), `GET /healthz`, and — when a
- * `webRoot` folder is configured — static files such as the device web approval page.
+ * The relay's HTTP port: WebSocket upgrades (ws-gateway.ts), `GET /healthz`, and static files
+ * from the `webRoot` folder — by default the device web approval page (`webPageDir()` of
+ * `@noxy-approval/device`), at `/`.
+ *
+ * Static files are sent with a strict Content-Security-Policy (only this origin: the page loads
+ * its own script and stylesheet and opens a WebSocket back to the relay, nothing else) and
+ * `Cache-Control: no-store`, so a phone never runs a stale page after the relay is updated.
  * @module
  */
 import { createReadStream, statSync } from 'node:fs';
@@ -21,11 +26,18 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** The Content-Security-Policy of every static file. */
+export const WEB_CSP =
+  "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; " +
+  "form-action 'none'; frame-ancestors 'none'; object-src 'none'";
+
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Folder served as static files (GET/HEAD only); `index.html` for `/`. */
   webRoot?: string;
+  /** Whether `webRoot` is the built-in page (changes the hint when it was not built). */
+  defaultWebRoot?: boolean;
 }
 
 function send(res: ServerResponse, code: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -58,15 +70,22 @@ function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerRes
   if (url.pathname === '/healthz') return send(res, 200, '{"ok":true}\n', 'application/json');
   const file = options.webRoot ? staticFile(options.webRoot, url.pathname) : undefined;
   if (!file) {
-    const hint = options.webRoot
-      ? 'not found\n'
-      : 'noxy local relay: WebSocket Client API on this port; no web root configured\n';
+    const unbuilt = options.defaultWebRoot && url.pathname === '/' && !staticFile(options.webRoot ?? '', '/');
+    const hint = unbuilt
+      ? 'noxy local relay: the web approval page is not built; run `npm run build`\n'
+      : options.webRoot
+        ? 'not found\n'
+        : 'noxy local relay: WebSocket Client API on this port; no web root configured\n';
     return send(res, 404, hint);
   }
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    'content-security-policy': WEB_CSP,
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'x-frame-options': 'DENY',
   });
   if (req.method === 'HEAD') return void res.end();
   createReadStream(file)

@@ -12,6 +12,7 @@ export {
   createApp,
   createPairing,
   relayStatus,
+  webPairingLink,
   DEFAULT_PAIRING_TTL_SECONDS,
   DEFAULT_QUOTA_TOTAL,
   type CreateAppOptions,
@@ -43,3 +44,5 @@ export {
   type RelayLogger,
 } from './logger.js';
 export { PAIRING_CODE_LENGTH } from './secrets.js';
+export { WEB_CSP } from './http-server.js';
+export { firstLanAddress, lanWarning, selfSignedCert, type SelfSignedCert } from './lan.js';

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '@noxy-approval/core';
+import { webPageDir } from '@noxy-approval/device';
 import { invalidOption } from './errors.js';
 import { createConsoleLogger, type RelayLogger } from './logger.js';
 
@@ -45,8 +46,17 @@ export interface RelayOptions {
   maxCiphertextBytes?: number;
   /** Return devices' Ed25519 keys from GetIdentityDevices; default false (README "Security"). */
   exposeDeviceSigningKeys?: boolean;
-  /** Folder served as static files on the HTTP port (e.g. the device web page). */
-  webRoot?: string;
+  /**
+   * Folder served as static files on the HTTP port; default the device web approval page
+   * (`webPageDir()` of `@noxy-approval/device`). `false` serves no files.
+   */
+  webRoot?: string | false;
+  /**
+   * Extra `Origin`s allowed to open the WebSocket Client API (e.g. `https://approve.example`).
+   * Always allowed: clients that send no Origin (SDKs, CLIs) and the relay's own origin (the page
+   * it serves). Default none.
+   */
+  allowedOrigins?: readonly string[];
   /** How long `close()` lets in-flight calls finish before cutting them; default 5,000 ms. */
   shutdownGraceMs?: number;
 }
@@ -70,7 +80,20 @@ export interface ResolvedOptions {
   maxCiphertextBytes: number;
   exposeDeviceSigningKeys: boolean;
   webRoot: string | undefined;
+  /** True when `webRoot` is the built-in page. */
+  defaultWebRoot: boolean;
+  allowedOrigins: readonly string[];
   shutdownGraceMs: number;
+}
+
+function isOrigin(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
 }
 
 function int(value: unknown, field: string, min: number, max: number, fallback: number): number {
@@ -131,8 +154,16 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
   }
   if (options.now !== undefined && typeof options.now !== 'function')
     throw invalidOption('now', 'a function returning ms', options.now);
-  if (options.webRoot !== undefined && (typeof options.webRoot !== 'string' || options.webRoot === '')) {
-    throw invalidOption('webRoot', 'a folder path', options.webRoot);
+  if (
+    options.webRoot !== undefined &&
+    options.webRoot !== false &&
+    (typeof options.webRoot !== 'string' || options.webRoot === '')
+  ) {
+    throw invalidOption('webRoot', 'a folder path or false', options.webRoot);
+  }
+  const allowedOrigins = options.allowedOrigins ?? [];
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every(isOrigin)) {
+    throw invalidOption('allowedOrigins', 'an array of origins such as https://host:port', allowedOrigins);
   }
   const defaultTtlSeconds = int(options.defaultTtlSeconds, 'defaultTtlSeconds', 1, 365 * 86_400, 600);
   return {
@@ -152,7 +183,9 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     sweepIntervalMs: int(options.sweepIntervalMs, 'sweepIntervalMs', 10, 3_600_000, 1_000),
     maxCiphertextBytes: int(options.maxCiphertextBytes, 'maxCiphertextBytes', 16, 4 << 20, 1 << 20),
     exposeDeviceSigningKeys: options.exposeDeviceSigningKeys ?? false,
-    webRoot: options.webRoot,
+    webRoot: options.webRoot === undefined ? webPageDir() : options.webRoot || undefined,
+    defaultWebRoot: options.webRoot === undefined,
+    allowedOrigins: allowedOrigins.map((o) => new URL(o).origin),
     shutdownGraceMs: int(options.shutdownGraceMs, 'shutdownGraceMs', 0, 600_000, 5_000),
   };
 }

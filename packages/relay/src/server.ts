@@ -47,7 +47,10 @@ export interface Relay {
   readonly now: () => number;
   /** Creates an app; default quota from `defaultQuotaTotal`. Token and secret are returned once. */
   createApp(options: CreateAppOptions): CreatedApp;
-  /** Creates a one-time pairing code and link for (app, identity). */
+  /**
+   * Creates a one-time pairing code for (app, identity): the `noxy://` link for `noxy-device pair`
+   * and the `webLink` (`<httpUrl>/#pair=…`) that opens the web approval page served here.
+   */
   createPairing(options: CreatePairingOptions): Pairing;
   /** Counts of apps, devices and decisions. */
   status(): RelayStatus;
@@ -140,8 +143,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   grpc.addService(tolerantService(agent.AgentServiceService), agentServiceImpl(agentCtx));
   grpc.addService(tolerantService(push.PushServiceService), pushServiceImpl(agentCtx));
   grpc.addService(tolerantService(device.DeviceServiceService), deviceServiceImpl(sessionCtx, streams));
-  const http = createHttpServer({ tls: o.tls, webRoot: o.webRoot });
-  const ws = attachWsGateway(http, sessionCtx);
+  const http = createHttpServer({
+    tls: o.tls,
+    ...(o.webRoot ? { webRoot: o.webRoot } : {}),
+    defaultWebRoot: o.defaultWebRoot,
+  });
+  const ws = attachWsGateway(http, sessionCtx, { allowedOrigins: o.allowedOrigins, tls: o.tls !== undefined });
 
   let grpcPort: number;
   let httpPort: number;
@@ -214,7 +221,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     store,
     now,
     createApp: (opts) => createApp(store, now(), { ...opts, quotaTotal: opts?.quotaTotal ?? o.defaultQuotaTotal }),
-    createPairing: (opts) => createPairing(store, now(), grpcUrl, opts),
+    createPairing: (opts) => createPairing(store, now(), grpcUrl, opts, httpUrl),
     status: () => relayStatus(store, now()),
     sweepExpired: () => engine.sweepExpired(),
     liveDevices: () => live.size,

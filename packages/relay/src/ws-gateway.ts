@@ -14,6 +14,42 @@ export const WS_MAX_FRAME_BYTES = 1 << 20;
 const MAX_BUFFERED_BYTES = 16 << 20;
 const HEARTBEAT_MS = 30_000;
 
+/** Options of {@link attachWsGateway}. */
+export interface WsGatewayOptions {
+  /** Origins allowed besides the relay's own (normalised `URL.origin` strings). */
+  allowedOrigins?: readonly string[];
+  /** Whether the HTTP server is HTTPS (the relay's own origin is then `https://<Host>`). */
+  tls?: boolean;
+}
+
+/**
+ * Whether a WebSocket upgrade's `Origin` may connect. Browsers always send one; SDKs and CLIs
+ * send none. Allowed: no Origin, the relay's own origin (the page it serves: same scheme and
+ * `Host`), and the configured extra origins. Anything else is another site's page trying to use
+ * this browser's network position (cross-site WebSocket hijacking) and gets 403.
+ */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  options: WsGatewayOptions = {},
+): boolean {
+  if (origin === undefined) return true;
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return false; // includes the opaque "null" origin of sandboxed frames and file: pages
+  }
+  if (options.allowedOrigins?.includes(o.origin)) return true;
+  if (host === undefined) return false;
+  const own = `${options.tls ? 'https' : 'http'}://${host}`;
+  try {
+    return new URL(own).origin === o.origin;
+  } catch {
+    return false;
+  }
+}
+
 /** The running gateway. */
 export interface WsGateway {
   /** Closes every socket (code 1001) and stops accepting upgrades. */
@@ -26,8 +62,9 @@ export interface WsGateway {
  * Attaches the WebSocket gateway to an HTTP server.
  * @param server the relay's HTTP server
  * @param ctx shared session state
+ * @param options the `Origin` allow-list
  */
-export function attachWsGateway(server: Server, ctx: SessionContext): WsGateway {
+export function attachWsGateway(server: Server, ctx: SessionContext, options: WsGatewayOptions = {}): WsGateway {
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME_BYTES });
   const alive = new WeakMap<WebSocket, boolean>();
   let counter = 0;
@@ -35,6 +72,11 @@ export function attachWsGateway(server: Server, ctx: SessionContext): WsGateway 
 
   server.on('upgrade', (req, socket, head) => {
     if (closing) return void socket.destroy();
+    if (!originAllowed(req.headers.origin, req.headers.host, options)) {
+      ctx.logger.warn('WebSocket upgrade refused: Origin not allowed', { origin: String(req.headers.origin) });
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
