@@ -3,7 +3,7 @@
  * device decrypted, it shows the request rendered BY CODE from the payload (`renderDecision`:
  * tool, canonical arguments with unsafe characters escaped, the agent's own text labelled as
  * unverified, and the action fingerprint), then answers — by asking y/n on the terminal, or by
- * itself (`--auto`, or when no terminal is attached).
+ * itself (`--approve`, `--reject`, `--expire`; `--ask` without a terminal approves).
  *
  * It mirrors `noxy-device listen`, in-process, so the whole story prints in one terminal.
  * @module
@@ -26,6 +26,8 @@ export interface ApproverOptions {
   output?: Writable;
   /** Called when the human presses Ctrl+C at the prompt (readline swallows the signal). */
   onInterrupt?: () => void;
+  /** Called once the request is shown, before answering it (the demo's `--tamper` hook). */
+  beforeAnswer?: (decision: ReceivedDecision) => void;
 }
 
 /** A running approver. */
@@ -86,9 +88,10 @@ export function attachApprover(device: NoxyDevice, o: ApproverOptions): Approver
   async function handle(d: ReceivedDecision, signal: AbortSignal): Promise<void> {
     o.log.say('device', `received request ${safe(d.decisionId)} and decrypted it on the device:`);
     o.log.block(renderDecision(d.payload, { decisionId: d.decisionId, now: Date.now() }));
+    o.beforeAnswer?.(d);
     let choice: Choice | undefined;
     if (o.mode === 'ignore') {
-      o.log.say('device', 'not answering (--auto ignore): the request will expire');
+      o.log.say('device', 'not answering (--expire): the request will expire');
       return;
     }
     if (o.mode === 'ask') {
@@ -97,7 +100,7 @@ export function attachApprover(device: NoxyDevice, o: ApproverOptions): Approver
       prompts = turn.catch(() => undefined);
       choice = await turn;
     } else {
-      o.log.say('device', `answering "${o.mode}" by itself${o.delayMs > 0 ? ` in ${o.delayMs} ms` : ''} (--auto)`);
+      o.log.say('device', `answering "${o.mode}" by itself${o.delayMs > 0 ? ` in ${o.delayMs} ms` : ''}`);
       if (await sleep(o.delayMs, signal)) choice = o.mode;
     }
     if (!choice || signal.aborted) return;

@@ -1,29 +1,19 @@
 /**
- * The whole demo, step by step (design.md §6): relay → dev app → paired device → gated agent
- * → outcome, then a clean shutdown in reverse order. Returns an exit code instead of exiting,
- * so the entry point (index.ts) stays a thin binding to the process.
+ * The whole demo, step by step (design.md §6): relay → dev app → paired device → AI SDK agent
+ * whose `transfer_funds` is gated with `withApproval` → outcome, then a clean shutdown in
+ * reverse order. Returns an exit code instead of exiting, so index.ts stays a thin binding.
  * @module
  */
 import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import {
-  actionFingerprint,
-  createApprovalEngine,
-  createNoxyClient,
-  executeApproved,
-  NoxyError,
-  type AgentInfo,
-  type ApprovalEngine,
-  type ApprovalResult,
-  type GateResult,
-} from '@noxy-approval/core';
-import { runAgent } from './agent.js';
+import { createNoxyClient, NoxyError, type AgentInfo } from '@noxy-approval/core';
+import { runAgent, type AgentRun } from './agent.js';
 import { attachApprover, type Approver } from './approver.js';
 import type { DemoOptions } from './args.js';
-import { createFakeBank, type FakeBank, type TransferReceipt as Receipt } from './bank.js';
-import { createDevApp, pairDevice, startLocalRelay } from './local-relay.js';
+import { createFakeBank, type FakeBank, type TransferArgs } from './bank.js';
+import { createDevApp, pairDevice, pairWebPage, startLocalRelay } from './local-relay.js';
 import { createDemoLog, describeError, safe, type DemoIo, type DemoLog } from './log.js';
-import { createScriptedModel, USER_PROMPT } from './model.js';
+import { createScriptedModel, loadRealModel, type ModelChoice } from './model.js';
 
 /** What the demo runs against: output, the terminal, and the stop signal (Ctrl+C). */
 export interface DemoEnv {
@@ -35,14 +25,14 @@ export interface DemoEnv {
   stdout?: Writable;
   /** Asks the demo to stop (Ctrl+C typed at the y/n prompt). */
   onInterrupt?: () => void;
-  /** Names (never values) of real-model API keys found in the environment, to say they are unused. */
-  modelKeysInEnv?: readonly string[];
+  /** With `--model`: the real model chosen from the environment (index.ts checked the keys). */
+  realModel?: ModelChoice;
 }
 
 /** Exit codes of the demo. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-/** Who asks, as shown on the device. It is part of the hashed action, so the gate reuses it. */
+/** Who asks, as shown on the device. It is part of the hashed action. */
 const AGENT: AgentInfo = { name: 'noxy-demo-agent', host: hostname() };
 
 /** A shutdown action, run in reverse order of creation. */
@@ -50,8 +40,8 @@ type Cleanup = () => void | Promise<void>;
 
 /**
  * Runs the demo.
- * @returns the exit code: 0 when the story completed (approved, rejected, expired or refused —
- *   each is a correct ending), 1 on a failure, 130 when interrupted
+ * @returns the exit code: 0 when the story ended as it should (with an automatic answer: the
+ *   outcome that answer must give), 1 on a failure or a wrong ending, 130 when interrupted
  */
 export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
   const log = createDemoLog(env.io);
@@ -63,71 +53,82 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
   };
   try {
     log.step(1, 'Start the local Noxy relay (in this process, offline)');
-    const relay = await startLocalRelay(o.dataDir, log);
+    const relay = await startLocalRelay(o.dataDir, log, o.web);
     cleanups.push(() => relay.close());
     checkpoint();
 
     log.step(2, 'Create a dev app');
     const app = createDevApp(relay, log);
 
-    log.step(3, "Pair a device: the terminal approver plays the user's phone");
-    let approver: Approver | undefined;
-    const device = await pairDevice({
-      relay,
-      appId: app.appId,
-      identity: o.identity,
-      transport: o.transport,
-      log,
-      beforeConnect: (d) => {
-        approver = attachApprover(d, {
-          mode: o.answer,
-          delayMs: o.delayMs,
-          log,
-          ...(env.stdin ? { input: env.stdin } : {}),
-          ...(env.stdout ? { output: env.stdout } : {}),
-          ...(env.onInterrupt ? { onInterrupt: env.onInterrupt } : {}),
-        });
-      },
-    });
-    cleanups.push(() => device.close());
-    cleanups.push(() => approver?.close());
-    log.say('device', describeAnswerMode(o));
+    // --tamper: the SDK's input object of the call, changed while the approval is pending.
+    let callInput: TransferArgs | undefined;
+    const tamper = () => {
+      if (!o.tamper || !callInput) return;
+      const before = callInput.amount;
+      callInput.amount = before * 10;
+      log.say('agent', `(--tamper) changes the call's amount to ${callInput.amount} while the approval is pending`);
+    };
+
+    if (o.web) {
+      log.step(3, "Pair a device: the relay's web page, in your browser, plays the user's phone");
+      await pairWebPage({ relay, appId: app.appId, identity: o.identity, log }, env.signal);
+    } else {
+      log.step(3, "Pair a device: the terminal approver plays the user's phone");
+      let approver: Approver | undefined;
+      const device = await pairDevice({
+        relay,
+        appId: app.appId,
+        identity: o.identity,
+        transport: o.transport,
+        log,
+        beforeConnect: (d) => {
+          approver = attachApprover(d, {
+            mode: o.answer,
+            delayMs: o.delayMs,
+            log,
+            beforeAnswer: tamper,
+            ...(env.stdin ? { input: env.stdin } : {}),
+            ...(env.stdout ? { output: env.stdout } : {}),
+            ...(env.onInterrupt ? { onInterrupt: env.onInterrupt } : {}),
+          });
+        },
+      });
+      cleanups.push(() => device.close());
+      cleanups.push(() => approver?.close());
+      log.say('device', describeAnswerMode(o));
+    }
     checkpoint();
 
-    log.step(4, 'Run the agent: its model wants to call transfer_funds, which is gated on the device');
+    log.step(4, 'Run the AI SDK agent: its model wants to call transfer_funds, gated on the device');
     const client = createNoxyClient({
       endpoint: relay.grpcUrl,
       authToken: app.appToken,
       decisionTtlSeconds: o.ttlSeconds,
     });
     cleanups.push(() => client.close());
-    const engine = createApprovalEngine({ client, ttlSeconds: o.ttlSeconds, agent: AGENT });
-    let gate: GateResult<Receipt> | undefined;
-
-    const transferFunds = async (call: { name: string; args: Record<string, unknown> }): Promise<string> => {
-      gate = await gatedTransfer(engine, call, bank, o, env.signal, log);
-      if (gate.status === 'not_executed') log.say('tool', 'transfer_funds did NOT run');
-      // What the model reads: core's outcome message, or the gate's refusal of changed arguments.
-      log.say('gate', `the model is told: "${safe(gate.message)}"`);
-      return JSON.stringify(
-        gate.status === 'executed'
-          ? { status: gate.status, message: gate.message, result: gate.result }
-          : { status: gate.status, reason: gate.reason, message: gate.message },
-      );
-    };
-
-    if (env.modelKeysInEnv?.length) {
-      log.say(
-        'agent',
-        `note: ${env.modelKeysInEnv.join(', ')} is set, but this demo always uses its scripted model ` +
-          '(offline; real models are out of scope)',
-      );
-    }
-    const run = await runAgent(createScriptedModel(), USER_PROMPT, { transfer_funds: transferFunds }, log);
+    const model = env.realModel ? await loadRealModel(env.realModel) : createScriptedModel();
+    const run = await runAgent({
+      model,
+      client,
+      identity: o.identity,
+      ttlSeconds: o.ttlSeconds,
+      agent: AGENT,
+      bank,
+      log,
+      signal: env.signal,
+      onCall: (input) => {
+        callInput = input;
+      },
+    });
 
     log.step(5, 'Outcome and shutdown');
-    printOutcome(log, gate, bank);
+    printOutcome(log, run, bank, o);
     log.say('agent', `final answer to the user: "${safe(run.finalText)}"`);
+    const problem = checkEnding(o, run, bank);
+    if (problem) {
+      log.warn(`the story did not end as it should: ${problem}`);
+      return EXIT.failed;
+    }
     return EXIT.ok;
   } catch (error) {
     if (isAbort(error) || env.signal.aborted) {
@@ -142,73 +143,30 @@ export async function runDemo(o: DemoOptions, env: DemoEnv): Promise<number> {
   }
 }
 
-const fp = (hash: string | undefined) => actionFingerprint(hash) ?? '?';
-
 /** True when `error` is the abort of a wait the demo cancelled itself (Ctrl+C). */
 function isAbort(error: unknown): boolean {
-  return NoxyError.isInstance(error) && error.code === 'ABORTED';
+  return (
+    (NoxyError.isInstance(error) && error.code === 'ABORTED') || (error instanceof Error && error.name === 'AbortError')
+  );
 }
 
 /**
- * `transfer_funds` behind core's gate: the request goes to every device of the identity, and
- * the transfer runs only if approved for exactly these arguments. With `--tamper` the agent
- * asks, then tries to run other arguments on the approval (core's `executeApproved` refuses).
+ * With an automatic answer the ending is known in advance; anything else is a bug worth exit 1
+ * (`npm run examples` relies on it). A person (--ask, --web) may answer either way.
+ * @returns what went wrong, or undefined
  */
-async function gatedTransfer(
-  engine: ApprovalEngine,
-  call: { name: string; args: Record<string, unknown> },
-  bank: FakeBank,
-  o: DemoOptions,
-  signal: AbortSignal,
-  log: DemoLog,
-): Promise<GateResult<Receipt>> {
-  const request = {
-    tool: call.name,
-    args: call.args,
-    title: `Pay invoice #1042: ${String(call.args.amount)} ${String(call.args.currency)} to Bob's Bikes`,
-    summary: 'The user asked me to pay this invoice. The IBAN is the one printed on the invoice.',
-  };
-  // Past the decision's expiry, so the wait ends as approved, rejected or expired.
-  const context = { identity: o.identity, holdMs: o.ttlSeconds * 1000 + 10_000, signal };
-  log.say('gate', `"${safe(call.name)}" is a risky tool: asking the user's device before running it`);
-  log.say(
-    'gate',
-    `sending the request to every device of ${o.identity.type}:${safe(o.identity.id)}, end-to-end encrypted ` +
-      '(ML-KEM-768 + AES-256-GCM), then waiting for the answer',
-  );
-  const started = Date.now();
-  const sayOutcome = (a: ApprovalResult) =>
-    log.say(
-      'gate',
-      `outcome: ${a.outcome} after ${((Date.now() - started) / 1000).toFixed(1)} s ` +
-        `(decision ${safe(a.decisionId)}, fingerprint ${fp(a.actionHash)})`,
-    );
-  const transfer = (approval: ApprovalResult) => (args: Record<string, unknown>) => {
-    log.say(
-      'gate',
-      `binding check: computeActionHash(arguments about to run) = approved action_hash ${fp(approval.actionHash)} ✓ ` +
-        '(any other argument would differ)',
-    );
-    const receipt = bank.transferFunds(args);
-    log.say('tool', `transfer_funds RAN: ${safe(JSON.stringify(receipt))}`);
-    return receipt;
-  };
-
-  // runGated(engine, request, action, context) does both steps at once; the demo takes them one
-  // by one to print the outcome in between, and to let --tamper change the arguments after it.
-  const approval = await engine.request(request, context);
-  sayOutcome(approval);
-  const args = o.tamper ? tamperAmount(log)(call.args) : call.args;
-  const result = await executeApproved(engine, approval, { tool: call.name, args }, transfer(approval));
-  if (result.status === 'not_executed' && result.reason === 'action_mismatch') {
-    log.say(
-      'gate',
-      `binding check FAILED: the action about to run hashes to ${fp(result.attemptedActionHash)}, ` +
-        `the approval is for ${fp(result.approval.actionHash)}`,
-    );
-    log.say('gate', 'refusing to run it: an approval covers exactly the arguments the user saw');
+function checkEnding(o: DemoOptions, run: AgentRun, bank: FakeBank): string | undefined {
+  if (run.outcomes.includes('error')) return 'the approval request failed';
+  if (run.outcomes.length === 0) return 'the model did not call transfer_funds';
+  if (o.web || o.answer === 'ask') return undefined;
+  const want = { approve: 'approved', reject: 'rejected', ignore: 'expired' }[o.answer];
+  if (run.outcomes[0] !== want) return `expected "${want}", got "${run.outcomes[0]}"`;
+  const ran = bank.transfers.length;
+  if (want === 'approved' && (ran !== 1 || bank.transfers[0]!.amount !== 250)) {
+    return `expected one transfer of the approved 250, got ${JSON.stringify(bank.transfers)}`;
   }
-  return result;
+  if (want !== 'approved' && ran !== 0) return `expected no transfer, got ${ran}`;
+  return undefined;
 }
 
 /** Whether money moved before an early end (the gate fails closed: an error is never an approval). */
@@ -223,49 +181,40 @@ function describeAnswerMode(o: DemoOptions): string {
     case 'ask':
       return 'requests will be shown here; you answer y/n on this terminal';
     case 'ignore':
-      return `this device will show the request and never answer (--auto ignore): it expires after ${o.ttlSeconds} s`;
+      return `this device will show the request and never answer (--expire): it expires after ${o.ttlSeconds} s`;
     default:
       return o.answerReason === 'no-tty'
-        ? `stdin is not a terminal, so this device answers "${o.answer}" by itself${after} ` +
-            '(use --auto reject to say no)'
-        : `this device answers "${o.answer}" by itself${after} (--auto ${o.answer})`;
+        ? `stdin is not a terminal, so this device answers "${o.answer}" by itself${after} (--ask needs a terminal)`
+        : `this device answers "${o.answer}" by itself${after} (${o.answerReason === 'flag' ? '--' : 'default: --'}` +
+            `${o.answer}; --ask to answer yourself, --web for the web page)`;
   }
 }
 
-/** `--tamper`: the agent multiplies the amount by 10 after the approval (what the gate must catch). */
-function tamperAmount(log: DemoLog): (args: Record<string, unknown>) => Record<string, unknown> {
-  return (args) => {
-    const changed = { ...args, amount: typeof args.amount === 'number' ? args.amount * 10 : args.amount };
-    log.say(
-      'agent',
-      `(--tamper) tries to run it with amount ${String(changed.amount)} instead of the approved ${String(args.amount)}`,
-    );
-    return changed;
-  };
-}
-
-function printOutcome(log: DemoLog, gate: GateResult<Receipt> | undefined, bank: FakeBank): void {
-  const ran = bank.transfers.length;
-  if (!gate) {
+function printOutcome(log: DemoLog, run: AgentRun, bank: FakeBank, o: DemoOptions): void {
+  const outcome = run.outcomes[0];
+  if (outcome === undefined) {
     log.say('demo', 'Outcome: the model did not call transfer_funds');
-  } else if (gate.status === 'executed') {
+  } else if (outcome === 'approved' && bank.transfers.length > 0) {
     const t = bank.transfers[0]!;
+    const note = o.tamper ? ' — not the amount the agent wrote after the request was sent' : '';
     log.say(
       'demo',
       'Outcome: APPROVED on the device; transfer_funds ran once with exactly the approved arguments ' +
-        `(${t.transfer_id}: ${t.amount} ${t.currency} to ${safe(t.to)})`,
+        `(${t.transfer_id}: ${t.amount} ${t.currency} to ${safe(t.to)})${note}`,
     );
   } else {
     const why = {
+      approved: 'APPROVED, but the tool did not complete',
       rejected: 'REJECTED on the device',
       expired: 'EXPIRED: nobody answered before the deadline',
       pending: 'PENDING: no answer yet',
-      action_mismatch: 'REFUSED: approved, but the agent tried to run different arguments than the ones approved',
+      action_mismatch: 'REFUSED: the call did not match the approved one',
       already_executed: 'REFUSED: this approval was already used',
-    }[gate.reason];
+      error: 'FAILED: the approval request could not be made',
+    }[outcome];
     log.say('demo', `Outcome: ${why}; transfer_funds did NOT run`);
   }
-  log.say('demo', `Transfers executed: ${ran}`);
+  log.say('demo', `Transfers executed: ${bank.transfers.length}`);
 }
 
 /** Closes everything in reverse order; one failure does not stop the others. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { parseDemoArgs, USAGE, UsageError } from './args.js';
+import { chooseRealModel, NoModelKeyError, type ModelChoice } from './model.js';
 
 /** Exit codes (demo.ts has the same values; it is loaded only once the arguments are fine). */
 const EXIT = { ok: 0, usage: 2, interrupted: 130 } as const;
@@ -25,17 +26,6 @@ const onSignal = () => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-/** Which well-known model API keys are set: names only, the values are never read further. */
-function modelKeysInEnv(): string[] {
-  return [
-    'OPENAI_API_KEY',
-    'ANTHROPIC_API_KEY',
-    'GOOGLE_GENERATIVE_AI_API_KEY',
-    'GEMINI_API_KEY',
-    'MISTRAL_API_KEY',
-  ].filter((name) => Boolean(process.env[name]));
-}
-
 let code: number;
 try {
   const options = parseDemoArgs(process.argv.slice(2), process.stdin.isTTY === true);
@@ -43,6 +33,16 @@ try {
     io.out(USAGE);
     code = EXIT.ok;
   } else {
+    // --model: which key is set decides the provider (the value is left to the provider).
+    let realModel: ModelChoice | undefined;
+    if (options.realModel) {
+      try {
+        realModel = chooseRealModel(process.env, options.modelId);
+      } catch (error) {
+        if (error instanceof NoModelKeyError) throw new UsageError(error.message);
+        throw error;
+      }
+    }
     // Loaded here, not at the top: --help and usage errors answer without loading gRPC & co.
     const { runDemo } = await import('./demo.js');
     code = await runDemo(options, {
@@ -51,7 +51,7 @@ try {
       stdin: process.stdin,
       stdout: process.stdout,
       onInterrupt: onSignal,
-      modelKeysInEnv: modelKeysInEnv(),
+      ...(realModel ? { realModel } : {}),
     });
   }
 } catch (error) {

@@ -8,8 +8,14 @@
  * @module
  */
 import { NoxyError, type IdentityInput } from '@noxy-approval/core';
-import { createMemoryKeyStore, createNoxyDevice, type NoxyDevice } from '@noxy-approval/device';
-import { startRelay, type Relay } from '@noxy-approval/relay';
+import {
+  createMemoryKeyStore,
+  createNoxyDevice,
+  webPageBuilt,
+  webPageDir,
+  type NoxyDevice,
+} from '@noxy-approval/device';
+import { startRelay, type Pairing, type Relay } from '@noxy-approval/relay';
 import { safe, type DemoLog } from './log.js';
 
 /** The app's credentials, for the agent only. */
@@ -25,11 +31,17 @@ const PAIR_TIMEOUT_MS = 15_000;
 /**
  * Step 1: starts the relay on loopback, on free ports.
  * @param dataDir a folder for the SQLite store, or `:memory:`
+ * @param web also serve the device package's web approval page at `/`
+ * @throws Error when `web` is asked for but the page was not built
  */
-export async function startLocalRelay(dataDir: string, log: DemoLog): Promise<Relay> {
-  const relay = await startRelay({ dataDir });
+export async function startLocalRelay(dataDir: string, log: DemoLog, web = false): Promise<Relay> {
+  if (web && !webPageBuilt()) {
+    throw new Error('the web approval page is not built: run `npm run build` (or just `npm run demo -- --web`)');
+  }
+  const relay = await startRelay({ dataDir, ...(web ? { webRoot: webPageDir() } : {}) });
   const store = dataDir === ':memory:' ? 'in-memory store' : `store in ${safe(dataDir)}`;
   log.say('relay', `listening on loopback: gRPC ${relay.grpcUrl}, HTTP/WebSocket ${relay.httpUrl} (${store})`);
+  if (web) log.say('relay', `serving the web approval page at ${relay.httpUrl}/`);
   return relay;
 }
 
@@ -114,4 +126,54 @@ async function connectWithin(device: NoxyDevice, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The web page's pairing link: the relay's own, when `createPairing` returns one (`webLink`),
+ * else built in the format the page reads (packages/device/src/web/page.ts:
+ * `…/#pair=<code>&app=<id>&type=<kind>&id=<identity>`). The fragment never reaches a server.
+ */
+export function webPairingLink(relay: Relay, appId: string, pairing: Pairing): string {
+  const own = (pairing as Pairing & { webLink?: unknown }).webLink;
+  if (typeof own === 'string' && own !== '') return own;
+  const q = new URLSearchParams({
+    pair: pairing.code,
+    app: appId,
+    type: pairing.identityType,
+    id: pairing.identityId,
+  });
+  return `${relay.httpUrl}/#${q.toString()}`;
+}
+
+/** How long `--web` waits for a person to open the link. */
+const WEB_PAIR_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Step 3 with `--web`: prints the page's one-time pairing link and its QR code, then waits until
+ * a device (the page, in a browser) is paired and listening.
+ * @throws NoxyError `ABORTED` on `signal`; Error when nobody paired in time
+ */
+export async function pairWebPage(
+  o: { relay: Relay; appId: string; identity: IdentityInput; log: DemoLog },
+  signal: AbortSignal,
+): Promise<void> {
+  const pairing = o.relay.createPairing({ appId: o.appId, identity: o.identity });
+  const link = webPairingLink(o.relay, o.appId, pairing);
+  o.log.say('pairing', `one-time pairing for ${pairing.identityType}:${safe(pairing.identityId)}; open this link in a`);
+  o.log.say('pairing', 'browser on this machine (it carries a one-time code: whoever opens it first pairs as you):');
+  o.log.block(['', link, '']);
+  const { default: QRCode } = await import('qrcode');
+  const qr = await QRCode.toString(link, { type: 'terminal', small: true });
+  o.log.block(qr.trimEnd().split('\n'));
+  o.log.say('pairing', 'the relay listens on loopback only: a phone cannot reach it, a browser here can');
+  o.log.say('device', 'waiting for the web page to pair (Ctrl+C to stop)…');
+  const deadline = Date.now() + WEB_PAIR_TIMEOUT_MS;
+  const before = o.relay.liveDevices();
+  while (o.relay.liveDevices() <= before) {
+    if (signal.aborted) throw new NoxyError('ABORTED', 'interrupted while waiting for the web page');
+    if (Date.now() > deadline)
+      throw new Error(`nobody paired on the web page within ${WEB_PAIR_TIMEOUT_MS / 60_000} min`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  o.log.say('device', 'the web page is paired and listening: answer the request there');
 }
