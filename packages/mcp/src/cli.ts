@@ -4,6 +4,7 @@
  *
  *   noxy-mcp                     stdio (what host configs use)
  *   noxy-mcp --http [--port N]   Streamable HTTP on 127.0.0.1 (default port 8787), path /mcp
+ *   noxy-mcp gate [rules] -- <command> [args…]   the gate proxy in front of another MCP server
  *
  * Configuration comes from the environment (see config.ts). Logs go to stderr only: stdout
  * belongs to the MCP protocol. The token is never printed.
@@ -13,12 +14,14 @@ import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createNoxyClient, isLoopbackHost, MemoryApprovalStore } from '@noxy-approval/core';
 import { configWarnings, loadConfig, maskIdentity } from './config.js';
+import { gateMain } from './gate/cli.js';
 import { serveHttp } from './http.js';
 import { createApprovalServer, SERVER_VERSION } from './server.js';
 
 const log = (line: string) => process.stderr.write(`noxy-mcp: ${line}\n`);
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'gate') return gateMain(process.argv.slice(3), process.env, log);
   const { values } = parseArgs({
     options: {
       http: { type: 'boolean', default: false },
@@ -36,6 +39,7 @@ async function main(): Promise<number> {
   if (values.help) {
     log(
       'usage: noxy-mcp [--http [--port N] [--host 127.0.0.1]]\n' +
+        '       noxy-mcp gate [--config FILE] [--gate GLOBS] [--allow GLOBS] -- <command> [args…]\n' +
         '  env: NOXY_ENDPOINT, NOXY_AUTH_TOKEN, NOXY_IDENTITY, NOXY_DECISION_TTL_SECONDS, NOXY_HOLD_SECONDS,\n' +
         '       NOXY_HANDLE_SECRET; NOXY_MCP_HTTP_TOKEN (bearer, required for a non-loopback --host)',
     );

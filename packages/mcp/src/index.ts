@@ -14,3 +14,14 @@ export {
 } from './server.js';
 export { configWarnings, loadConfig, maskIdentity, type ConfigResult, type McpConfig } from './config.js';
 export { serveHttp, type HttpEndpoint, type HttpOptions } from './http.js';
+export { createGateProxy, type GateProxy, type GateProxyOptions } from './gate/proxy.js';
+export {
+  gateConfigSchema,
+  loadGateConfig,
+  parseGateConfig,
+  type ArgPredicate,
+  type GateConfig,
+  type ToolRule,
+} from './gate/config.js';
+export { mergeRules, needsApproval, type GateRules, type GateVerdict } from './gate/rules.js';
+export type { UpstreamSpec } from './gate/upstream.js';

@@ -119,8 +119,9 @@ function toolResult(result: ApprovalResult): CallToolResult {
 /**
  * Sends `notifications/progress` every `intervalMs` while `work` runs, only when the request
  * carried a progressToken (sending otherwise is a protocol error for some hosts).
+ * @internal shared with the gate proxy
  */
-async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Promise<T>): Promise<T> {
+export async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Promise<T>): Promise<T> {
   const token = extra._meta?.progressToken;
   if (token === undefined) return work();
   let ticks = 0;
