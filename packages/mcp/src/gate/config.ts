@@ -83,7 +83,22 @@ export type ArgPredicate = z.infer<typeof predicateSchema>;
 /** A per-tool rule: always gate, never gate, or gate when the arguments match. */
 export type ToolRule = z.infer<typeof ruleSchema>;
 
-const fieldOf = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
+const fieldOf = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(root)';
+
+interface Issue {
+  code?: string;
+  path: readonly PropertyKey[];
+  message: string;
+  errors?: Issue[][];
+}
+
+/** The most telling issue: inside a union, the branch that got furthest (the user's intent). */
+function deepest(issue: Issue, prefix: readonly PropertyKey[] = []): { path: PropertyKey[]; message: string } {
+  const here = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return { path: here, message: issue.message };
+  const candidates = issue.errors.flatMap((branch) => branch.map((i) => deepest(i, here)));
+  return candidates.reduce((a, b) => (b.path.length > a.path.length ? b : a), { path: here, message: issue.message });
+}
 
 /**
  * Validates a parsed rules object.
@@ -93,7 +108,7 @@ const fieldOf = (path: PropertyKey[]) => path.map(String).join('.') || '(root)';
 export function parseGateConfig(value: unknown, source = 'config'): GateConfig {
   const parsed = gateConfigSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = deepest(parsed.error.issues[0] as Issue);
   const field = fieldOf(issue.path);
   throw new NoxyError('INVALID_ARGUMENT', `${source}: "${field}" ${issue.message}`, { field });
 }

@@ -44,6 +44,7 @@ import {
   UnsubscribeRequestSchema,
   type CallToolRequest,
   type CallToolResult,
+  type Progress,
   type ServerCapabilities,
   type ServerNotification,
   type ServerRequest,
@@ -223,16 +224,22 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
     const { progressToken: _drop, ...meta } = params._meta ?? {};
     const forwarded = { ...params, ...(Object.keys(meta).length > 0 ? { _meta: meta } : { _meta: undefined }) };
     if (forwarded._meta === undefined) delete forwarded._meta;
+    // A progress token goes upstream only when the host sent one (then progress also resets the timeout).
+    const progress =
+      hostToken === undefined
+        ? {}
+        : {
+            resetTimeoutOnProgress: true,
+            onprogress: (p: Progress) => {
+              extra
+                .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: hostToken } })
+                .catch(() => undefined);
+            },
+          };
     return (await client.request({ method: 'tools/call', params: forwarded }, CallToolResultSchema, {
       signal: extra.signal,
       timeout: upstreamTimeoutMs,
-      resetTimeoutOnProgress: true,
-      onprogress: (p) => {
-        if (hostToken === undefined) return;
-        extra
-          .sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: hostToken } })
-          .catch(() => undefined);
-      },
+      ...progress,
     })) as CallToolResult;
   }
 

@@ -4,8 +4,9 @@
  *
  * Precedence: among the rules whose tool pattern matches, the most specific decides (an exact
  * name beats a glob, a glob with more literal characters beats a shorter one); on a tie, `gate`
- * wins. A `when` rule gates only when the call's arguments match it. An argument that is absent
- * or of the wrong type for an operator counts as a match (fail closed), except for `exists`.
+ * wins. A `when` rule gates only when the call's arguments match it. A condition on an absent
+ * argument does not hold (use `exists`); an argument of the wrong type for an operator (a string
+ * where `gt` expects a number) counts as a match: fail closed.
  * @module
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -58,7 +59,7 @@ export function predicateHolds(p: ArgPredicate, found: boolean, value: unknown):
   if (p.exists !== undefined && p.exists !== found) return false;
   const rest = Object.keys(p).filter((k) => k !== 'exists');
   if (rest.length === 0) return true;
-  if (!found) return true;
+  if (!found) return false;
   const s = typeof value === 'string' ? value : undefined;
   const n = typeof value === 'number' ? value : undefined;
   const checks: boolean[] = [];

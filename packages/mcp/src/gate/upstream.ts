@@ -11,7 +11,14 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 /** Where the upstream server is: a command to spawn (stdio) or a Streamable HTTP URL. */
 export type UpstreamSpec =
-  | { command: string; args?: readonly string[]; env?: Record<string, string>; cwd?: string }
+  | {
+      command: string;
+      args?: readonly string[];
+      env?: Record<string, string>;
+      cwd?: string;
+      /** The child's stderr: shown to the operator (default) or dropped. */
+      stderr?: 'inherit' | 'ignore';
+    }
   | { url: string | URL };
 
 /** What the proxy needs from a connection: the client and what it learned at initialize. */
@@ -83,7 +90,7 @@ export class Upstream {
         ...(this.spec.env ? { env: this.spec.env } : {}),
         ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
         // The upstream's own logs stay visible to the operator (stderr), never on our stdout.
-        stderr: 'inherit',
+        stderr: this.spec.stderr ?? 'inherit',
       });
       transport = stdio;
     }
