@@ -14,7 +14,7 @@ import { chooseRealModel, NoModelKeyError } from '../../examples/demo/model.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The demo runs from source: tsx maps the workspace packages to their TypeScript sources (as
 // the relay CLI tests do), so this test checks the code under test without a build.
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
   TSX_TSCONFIG_PATH: fileURLToPath(new URL('../../examples/demo/tsconfig.tsx-source.json', import.meta.url)),
 };
