@@ -15,7 +15,7 @@ import {
   webPageDir,
   type NoxyDevice,
 } from '@noxy-approval/device';
-import { startRelay, type Pairing, type Relay } from '@noxy-approval/relay';
+import { startRelay, type Relay } from '@noxy-approval/relay';
 import { safe, type DemoLog } from './log.js';
 
 /** The app's credentials, for the agent only. */
@@ -128,23 +128,6 @@ async function connectWithin(device: NoxyDevice, ms: number): Promise<void> {
   }
 }
 
-/**
- * The web page's pairing link: the relay's own, when `createPairing` returns one (`webLink`),
- * else built in the format the page reads (packages/device/src/web/page.ts:
- * `…/#pair=<code>&app=<id>&type=<kind>&id=<identity>`). The fragment never reaches a server.
- */
-export function webPairingLink(relay: Relay, appId: string, pairing: Pairing): string {
-  const own = (pairing as Pairing & { webLink?: unknown }).webLink;
-  if (typeof own === 'string' && own !== '') return own;
-  const q = new URLSearchParams({
-    pair: pairing.code,
-    app: appId,
-    type: pairing.identityType,
-    id: pairing.identityId,
-  });
-  return `${relay.httpUrl}/#${q.toString()}`;
-}
-
 /** How long `--web` waits for a person to open the link. */
 const WEB_PAIR_TIMEOUT_MS = 10 * 60_000;
 
@@ -158,7 +141,9 @@ export async function pairWebPage(
   signal: AbortSignal,
 ): Promise<void> {
   const pairing = o.relay.createPairing({ appId: o.appId, identity: o.identity });
-  const link = webPairingLink(o.relay, o.appId, pairing);
+  // The relay's link to its web page, with the code in the fragment only (it never reaches a server).
+  const link = pairing.webLink;
+  if (!link) throw new Error('this relay gave no web pairing link (it serves no web page)');
   o.log.say('pairing', `one-time pairing for ${pairing.identityType}:${safe(pairing.identityId)}; open this link in a`);
   o.log.say('pairing', 'browser on this machine (it carries a one-time code: whoever opens it first pairs as you):');
   o.log.block(['', link, '']);
