@@ -123,7 +123,10 @@ function setCardState(card: Card, state: CardState, detail?: string): void {
   card.state = state;
   card.root.dataset.state = state;
   for (const b of card.buttons) b.disabled = state !== 'pending';
-  if (state === 'pending') return;
+  if (state === 'pending') {
+    card.stateText.textContent = 'Needs your answer';
+    return;
+  }
   card.stateText.textContent = detail ? `${STATE_TEXT[state]} (${detail})` : STATE_TEXT[state];
   if (state !== 'sending') card.countdown.textContent = '';
   updateEmpty();
@@ -156,8 +159,9 @@ function renderCard(decision: ReceivedDecision): Card {
   const p = record(decision.payload);
   const root = el('article', 'card');
   root.dataset.decisionId = decision.decisionId;
+  root.dataset.state = 'pending';
   const head = el('div', 'state');
-  const stateText = el('span', 'state-text', 'Waiting for your answer');
+  const stateText = el('span', 'state-text', 'Needs your answer');
   const countdown = el('span', 'countdown');
   head.append(stateText, countdown);
   root.append(head);
@@ -195,6 +199,8 @@ function renderCard(decision: ReceivedDecision): Card {
     );
   }
 
+  if (root.textContent?.includes('\\u{'))
+    root.append(el('p', 'hint', '\\u{…} marks an invisible, control or direction-changing character in the request.'));
   const buttons = el('div', 'buttons');
   const reject = el('button', 'reject', 'Reject');
   const approve = el('button', 'approve', 'Approve');
@@ -232,7 +238,6 @@ async function answer(card: Card, choice: 'approve' | 'reject'): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     if (/expired/i.test(message)) setCardState(card, 'expired');
     else if (NoxyError.isInstance(error) && error.code === 'RELAY_UNAVAILABLE') {
-      card.state = 'pending';
       setCardState(card, 'pending');
       notice('Could not reach the relay; your answer was not sent. Try again when connected.');
     } else setCardState(card, 'cancelled', message);
@@ -277,7 +282,8 @@ async function start(): Promise<void> {
   }
   const who = $('who');
   who.hidden = false;
-  who.textContent = `Approving as ${profile.identityType} ${quoteText(profile.identityId)} · app ${quoteText(profile.appId)}`;
+  const { identityType, identityId, appId } = profile;
+  who.textContent = `Approving as ${identityType} ${quoteText(identityId)} · app ${quoteText(appId)}`;
   setStatus('connecting', pairingCode ? 'creating keys…' : 'connecting…');
   const loopback = /^(localhost|127(\.\d+){3}|\[::1\])$/.test(location.hostname);
   device = await createBrowserNoxyDevice({
