@@ -5,14 +5,15 @@
  * Every example checks its own result and exits non-zero when its story did not end as it should.
  * A failed example's output is printed below its line.
  *
- *   node scripts/run-examples.mjs [name…]     (names as below; default all)
+ *   node scripts/run-examples.mjs [--timeout SECONDS] [name…]   (names as below; default all;
+ *                                                               timeout per example, default 60)
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** Each example ends within seconds offline; past this it counts as hung. */
-const TIMEOUT_MS = 60_000;
+/** Each example ends within seconds offline; past this it counts as hung (`--timeout`). */
+let timeoutMs = 60_000;
 const EXAMPLES = [
   { name: 'demo', args: ['examples/demo/index.ts', '--approve'] },
   { name: 'core-basic', args: ['examples/core-basic/index.ts'] },
@@ -36,17 +37,27 @@ function run(example) {
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, TIMEOUT_MS);
+    }, timeoutMs);
     child.on('error', (error) => (output += `\n${error.message}`));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const why = timedOut ? `timed out after ${TIMEOUT_MS / 1000} s` : signal ? `killed by ${signal}` : `exit ${code}`;
+      const why = timedOut ? `timed out after ${timeoutMs / 1000} s` : signal ? `killed by ${signal}` : `exit ${code}`;
       resolve({ ok: code === 0, why, output, seconds: (Date.now() - started) / 1000 });
     });
   });
 }
 
 const wanted = process.argv.slice(2);
+const t = wanted.indexOf('--timeout');
+if (t >= 0) {
+  const seconds = Number(wanted[t + 1]);
+  if (!(seconds > 0)) {
+    console.error('run-examples: --timeout expects a number of seconds');
+    process.exit(2);
+  }
+  timeoutMs = seconds * 1000;
+  wanted.splice(t, 2);
+}
 const unknown = wanted.filter((n) => !EXAMPLES.some((e) => e.name === n));
 if (unknown.length > 0) {
   console.error(
@@ -67,7 +78,7 @@ for (const example of selected) {
   );
   if (!r.ok) {
     failed++;
-    console.log(r.output.replace(/^/gm, '        | ').trimEnd());
+    if (r.output.trim() !== '') console.log(r.output.trimEnd().replace(/^/gm, '        | '));
   }
 }
 console.log(`examples: ${selected.length - failed}/${selected.length} ok`);

@@ -122,6 +122,14 @@ describe('npm run demo (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {
     expectCleanShutdown(run);
   });
 
+  it('--ask without a terminal approves by itself rather than hang, and says why', async () => {
+    const run = await runDemo(['--ask', '--delay', '0']);
+    expectExit(run, 0);
+    expect(run.stdout).toContain('stdin is not a terminal, so this device answers "approve" by itself');
+    expect(run.stdout).toContain('Transfers executed: 1');
+    expectCleanShutdown(run);
+  });
+
   it('--reject (over WebSocket): the transfer does not run and the model reads not to retry', async () => {
     const run = await runDemo(['--reject', '--delay', '0', '--transport', 'websocket']);
     expectExit(run, 0);

@@ -48,6 +48,13 @@ describe('npm run examples (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () =
     expect(run.stdout).toContain('examples: 5/5 ok');
   });
 
+  it('an example that does not finish in time counts as failed, with its output, and the exit is 1', async () => {
+    const run = await runScript(['--timeout', '0.2', 'core-basic']);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toMatch(/^FAILED +core-basic +\d+\.\d s +\(timed out after 0\.2 s\)$/m);
+    expect(run.stdout).toContain('examples: 0/1 ok');
+  });
+
   it('refuses an unknown example name with exit code 2', async () => {
     const run = await runScript(['no-such-example']);
     expect(run.code).toBe(2);
