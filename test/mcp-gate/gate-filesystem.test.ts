@@ -95,7 +95,7 @@ describe('noxy-mcp gate in front of the real mcp-server-filesystem', () => {
     expect(decisionsTotal(stack)).toBe(2);
   }, 30_000);
 
-  it('changed arguments between pending and the retry: a new decision, the old approval is not spent on it', async () => {
+  it('changed arguments between pending and the retry: a new decision, not the old approval', async () => {
     const stack = await stackWith('never');
     const dir = tempFolder();
     const { client } = await gate(stack, [fsServer, dir], { holdMs: 500 });

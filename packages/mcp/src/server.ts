@@ -10,9 +10,22 @@
  * Cancellation (notifications/cancelled) aborts the wait and the in-flight RPC.
  * @module
  */
+import { InMemoryTaskStore, isTerminal } from '@modelcontextprotocol/sdk/experimental/tasks';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type CreateTaskResult,
+  type ListToolsResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Task,
+} from '@modelcontextprotocol/sdk/types.js';
 import {
   APPROVAL_TOOL_DESCRIPTION,
   APPROVAL_TOOL_NAME,
@@ -72,6 +85,14 @@ export interface ApprovalServerOptions {
   agent?: AgentInfo;
   store?: ApprovalStore;
   clock?: Clock;
+  /**
+   * MCP Tasks for `request_human_approval` (default true): a host that sends `params.task` gets a
+   * task that lives as long as the decision and completes when the phone answers; other hosts get
+   * the bounded hold and `pending`, exactly as without tasks.
+   */
+  tasks?: boolean;
+  /** The `pollInterval` suggested to task-aware hosts, ms (default 2,000). */
+  taskPollIntervalMs?: number;
   /** Called when a tool call fails (relay unreachable, no device, …), besides telling the model. */
   onError?: (tool: string, error: unknown) => void;
   /** Server name and version reported to the host. */
@@ -146,6 +167,61 @@ export async function withProgress<T>(extra: Extra, intervalMs: number, work: ()
 }
 
 /**
+ * The SDK's in-memory task store, told when a host cancels a task: the SDK marks the task
+ * `cancelled` and tells nobody else, so the wait behind it would go on until the decision expires.
+ */
+class ApprovalTaskStore extends InMemoryTaskStore {
+  readonly running = new Map<string, AbortController>();
+
+  override async updateTaskStatus(
+    taskId: string,
+    status: Task['status'],
+    statusMessage?: string,
+    sessionId?: string,
+  ): Promise<void> {
+    await super.updateTaskStatus(taskId, status, statusMessage, sessionId);
+    if (status === 'cancelled') this.running.get(taskId)?.abort(new Error('the task was cancelled'));
+  }
+
+  /** Aborts every wait and drops the stored tasks (and their cleanup timers). */
+  close(): void {
+    for (const abort of this.running.values()) abort.abort(new Error('the server closed'));
+    this.running.clear();
+    this.cleanup();
+  }
+}
+
+/** After the decision's own TTL, time for its final answer to be stored (the store then keeps it a TTL). */
+const TASK_GRACE_MS = 30_000;
+
+type CallHandler = (request: CallToolRequest, extra: Extra) => Promise<unknown>;
+type ListHandler = (request: unknown, extra: Extra) => Promise<ListToolsResult>;
+
+/**
+ * Registers the tools while catching the `tools/call` and `tools/list` handlers `McpServer`
+ * installs, so that task-augmented calls of one tool can be routed to a task while every other
+ * call keeps McpServer's own path. (Registering with `registerToolTask` would route task-unaware
+ * calls through the SDK's automatic polling, which blocks them until the decision ends.)
+ */
+function captureToolHandlers(server: McpServer, register: () => void): { call: CallHandler; list: ListHandler } {
+  const low = server.server;
+  const original = low.setRequestHandler;
+  const captured: { call?: CallHandler; list?: ListHandler } = {};
+  low.setRequestHandler = ((schema: unknown, handler: unknown) => {
+    if (schema === CallToolRequestSchema) captured.call = handler as CallHandler;
+    else if (schema === ListToolsRequestSchema) captured.list = handler as ListHandler;
+    else original.call(low, schema as typeof CallToolRequestSchema, handler as never);
+  }) as typeof low.setRequestHandler;
+  try {
+    register();
+  } finally {
+    low.setRequestHandler = original;
+  }
+  if (!captured.call || !captured.list) throw new Error('McpServer did not install its tool handlers');
+  return { call: captured.call, list: captured.list };
+}
+
+/**
  * Creates the MCP server. Connect it to any transport (stdio, Streamable HTTP, in-memory).
  * @throws NoxyError `INVALID_ARGUMENT` for bad options
  * @example
@@ -179,7 +255,25 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
     pendingHint: (f) => `Call ${CHECK_APPROVAL_TOOL_NAME} with decision_id "${f.handle}" to keep waiting.`,
   });
 
-  const server = new McpServer({ name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION });
+  const tasks = options.tasks ?? true;
+  const pollInterval = options.taskPollIntervalMs ?? 2_000;
+  if (!(Number.isFinite(pollInterval) && pollInterval > 0)) {
+    throw new NoxyError(
+      'INVALID_ARGUMENT',
+      `"taskPollIntervalMs" expected a positive number of ms, got ${pollInterval}`,
+      {
+        field: 'taskPollIntervalMs',
+      },
+    );
+  }
+  const ttlSeconds = options.ttlSeconds ?? options.client.ttlSeconds;
+  const taskStore = tasks ? new ApprovalTaskStore() : undefined;
+  const server = new McpServer(
+    { name: options.name ?? 'noxy-approval', version: options.version ?? SERVER_VERSION },
+    taskStore
+      ? { capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } }, taskStore }
+      : {},
+  );
 
   // The SDK has already parsed the arguments with the shared zod schemas (the tool's edge); the
   // engine's typed API takes them from here.
@@ -201,39 +295,111 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
       }
     };
 
-  server.registerTool(
-    APPROVAL_TOOL_NAME,
-    {
-      title: 'Ask the user to approve an action',
-      description: APPROVAL_TOOL_DESCRIPTION,
-      inputSchema: approvalInputSchema,
-      outputSchema: approvalOutputSchema,
-      annotations: {
+  const contextOf = async (extra: Extra): Promise<ApprovalContext> => {
+    const context: IdentityContext = { sessionId: extra.sessionId, authInfo: extra.authInfo };
+    return { identity: await resolveIdentity(identity, context), owner: ownerOf(context) };
+  };
+
+  /**
+   * A task-augmented `request_human_approval`: answered at once with a task that completes when
+   * the phone answers (or the decision expires); a cancel of the task aborts the wait.
+   */
+  async function startTask(request: CallToolRequest, extra: Extra): Promise<CreateTaskResult> {
+    const parsed = approvalInputSchema.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Input validation error: "${issue?.path.join('.') ?? ''}" ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const ctx = await contextOf(extra);
+    const store = extra.taskStore!;
+    const task = await store.createTask({ ttl: ttlSeconds * 1000 + TASK_GRACE_MS, pollInterval });
+    const abort = new AbortController();
+    taskStore!.running.set(task.taskId, abort);
+    void (async () => {
+      let result: CallToolResult;
+      let status: 'completed' | 'failed' = 'completed';
+      try {
+        // No hold: a task waits as long as the decision lives.
+        result = toolResult(await engine.request(parsed.data, { ...ctx, signal: abort.signal }));
+      } catch (err) {
+        if (abort.signal.aborted) return; // cancelled: the task is already terminal
+        options.onError?.(APPROVAL_TOOL_NAME, err);
+        result = errorResult(err);
+        status = 'failed';
+      } finally {
+        taskStore!.running.delete(task.taskId);
+      }
+      // Storing into a cancelled (terminal) task throws, and unhandled that would end the
+      // process: check first, and swallow the race where a cancel lands in between.
+      try {
+        if (isTerminal((await store.getTask(task.taskId)).status)) return;
+        await store.storeTaskResult(task.taskId, status, result);
+      } catch {
+        // The task was cancelled or dropped meanwhile: nobody is waiting for this answer.
+      }
+    })();
+    return { task };
+  }
+
+  const handlers = captureToolHandlers(server, () => {
+    server.registerTool(
+      APPROVAL_TOOL_NAME,
+      {
         title: 'Ask the user to approve an action',
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
+        description: APPROVAL_TOOL_DESCRIPTION,
+        inputSchema: approvalInputSchema,
+        outputSchema: approvalOutputSchema,
+        annotations: {
+          title: 'Ask the user to approve an action',
+          readOnlyHint: false,
+          destructiveHint: false,
+          idempotentHint: false,
+          openWorldHint: true,
+        },
       },
-    },
-    run(APPROVAL_TOOL_NAME, (args: ApprovalInput, ctx) => engine.request(args, ctx)),
-  );
-  server.registerTool(
-    CHECK_APPROVAL_TOOL_NAME,
-    {
-      title: 'Check a pending approval',
-      description: CHECK_APPROVAL_TOOL_DESCRIPTION,
-      inputSchema: checkApprovalInputSchema,
-      outputSchema: approvalOutputSchema,
-      annotations: {
+      run(APPROVAL_TOOL_NAME, (args: ApprovalInput, ctx) => engine.request(args, ctx)),
+    );
+    server.registerTool(
+      CHECK_APPROVAL_TOOL_NAME,
+      {
         title: 'Check a pending approval',
-        readOnlyHint: true,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: true,
+        description: CHECK_APPROVAL_TOOL_DESCRIPTION,
+        inputSchema: checkApprovalInputSchema,
+        outputSchema: approvalOutputSchema,
+        annotations: {
+          title: 'Check a pending approval',
+          readOnlyHint: true,
+          destructiveHint: false,
+          idempotentHint: true,
+          openWorldHint: true,
+        },
       },
-    },
-    run(CHECK_APPROVAL_TOOL_NAME, (args: CheckApprovalInput, ctx) => engine.resume(args.decision_id, ctx)),
-  );
+      run(CHECK_APPROVAL_TOOL_NAME, (args: CheckApprovalInput, ctx) => engine.resume(args.decision_id, ctx)),
+    );
+  });
+  server.server.setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
+    const listed = await handlers.list(request, extra);
+    if (!tasks) return listed;
+    return {
+      ...listed,
+      tools: listed.tools.map((t) =>
+        t.name === APPROVAL_TOOL_NAME ? { ...t, execution: { taskSupport: 'optional' as const } } : t,
+      ),
+    };
+  });
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    if (tasks && request.params.task && request.params.name === APPROVAL_TOOL_NAME) return startTask(request, extra);
+    return (await handlers.call(request, extra)) as CallToolResult;
+  });
+  if (taskStore) {
+    const previous = server.server.onclose;
+    server.server.onclose = () => {
+      previous?.();
+      taskStore.close();
+    };
+  }
   return server;
 }
