@@ -95,6 +95,12 @@ try {
     },
   });
   say('result', `${result.steps.length} steps; transfers executed: ${transfers}`);
+  // The example checks its own ending: exactly one transfer when approved, none when rejected.
+  const expected = answer === 'approve' ? 1 : 0;
+  if (transfers !== expected) {
+    say('result', `FAILED: expected ${expected} transfer(s) after "${answer}", got ${transfers}`);
+    process.exitCode = 1;
+  }
 } finally {
   client.close();
   device.close();
