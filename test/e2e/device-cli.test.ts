@@ -220,7 +220,10 @@ describe('the built bin (dist/cli.js)', () => {
       await readFile(fileURLToPath(new URL('../../packages/device/package.json', import.meta.url)), 'utf8'),
     );
     expect(pkg.version).toBe(VERSION);
-    expect(pkg.bin['noxy-device']).toBe('./dist/cli.js');
+    // The bin is a committed shim (linked at install, before any build) that runs dist/cli.js.
+    expect(pkg.bin['noxy-device']).toBe('./bin/noxy-device.js');
+    const shim = fileURLToPath(new URL('../../packages/device/bin/noxy-device.js', import.meta.url));
+    expect((await readFile(shim, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('pairs and auto-approves as separate processes', async () => {
