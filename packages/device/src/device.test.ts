@@ -121,10 +121,10 @@ describe('NoxyDevice handshake', () => {
 });
 
 describe('NoxyDevice decisions', () => {
-  async function ready() {
+  async function ready(extra: Record<string, unknown> = {}) {
     const fake = createFakeTransport();
     fake.autoHandshake = { requiresRegistration: false, deviceId: 'dev_1' };
-    const made = await makeDevice(fake);
+    const made = await makeDevice(fake, extra);
     await made.device.connect();
     return { fake, conn: fake.connections[0]!, ...made };
   }
@@ -223,6 +223,24 @@ describe('NoxyDevice decisions', () => {
       code: 'INVALID_ARGUMENT',
       field: 'choice',
     });
+  });
+
+  it('decide() refuses, without asking the relay, a decision whose expires_at has passed', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const { device, conn } = await ready({ now: () => now });
+    device.on('decision', () => {});
+    const payload = { decision_id: 'dec-e', expires_at: '2026-01-01T00:00:02.000Z' };
+    conn.push({ messageId: 'dec-e', payload: await sealFor(device, payload) });
+    await until(() => device.pendingDecisions().length === 1);
+    now += 2_000;
+    const before = conn.sent.length;
+    await expect(device.decide('dec-e', 'approve')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'decisionId',
+      message: expect.stringContaining('expired'),
+    });
+    expect(conn.sent.slice(before).some((r) => r.payload.kind === 'decisionOutcome')).toBe(false);
+    expect(device.pendingDecisions()).toHaveLength(0);
   });
 
   it('emits a soft-cancel for decision_routed and forgets the decision', async () => {

@@ -215,4 +215,36 @@ describe('noxy-relay CLI', () => {
       db.close();
     }
   }, 45_000);
+
+  it('start --lan --host 127.0.0.1 --tls-self-signed: warns, serves HTTPS with a kept certificate', async () => {
+    const data = tempDir();
+    const args = ['start', '--lan', '--host', '127.0.0.1', '--tls-self-signed', '--grpc-port', '0', '--http-port', '0'];
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args, '--data', data, '--log-level', 'error'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`relay did not start: ${stderr}`)), 15_000);
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (/^data /m.test(stdout)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    expect(stderr).toContain('WARNING: the relay listens on 127.0.0.1');
+    expect(stderr).toContain('SELF-SIGNED');
+    expect(stdout).toMatch(/^http {2}https:\/\/127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(/^page {2}https:\/\/127\.0\.0\.1:\d+\//m);
+    expect(stdout).toMatch(/^cert {2}self-signed, SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
+    expect(existsSync(join(data, 'tls-self-signed.cert.pem'))).toBe(true);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
+  }, 30_000);
 });
