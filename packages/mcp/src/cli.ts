@@ -11,17 +11,25 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createNoxyClient, isLoopbackHost, MemoryApprovalStore } from '@noxy-approval/core';
-import { configWarnings, loadConfig, maskIdentity } from './config.js';
+// Only what `gate` needs before it spawns its upstream is loaded statically: the rest (core,
+// gRPC, the server) loads while the upstream starts, which keeps the gate's cold start short.
 import { gateMain } from './gate/cli.js';
-import { serveHttp } from './http.js';
-import { createApprovalServer, SERVER_VERSION } from './server.js';
 
 const log = (line: string) => process.stderr.write(`noxy-mcp: ${line}\n`);
 
 async function main(): Promise<number> {
   if (process.argv[2] === 'gate') return gateMain(process.argv.slice(3), process.env, log);
+  const [{ StdioServerTransport }, { createNoxyClient, isLoopbackHost, MemoryApprovalStore }, config_, http, srv] =
+    await Promise.all([
+      import('@modelcontextprotocol/sdk/server/stdio.js'),
+      import('@noxy-approval/core'),
+      import('./config.js'),
+      import('./http.js'),
+      import('./server.js'),
+    ]);
+  const { configWarnings, loadConfig, maskIdentity } = config_;
+  const { serveHttp } = http;
+  const { createApprovalServer, SERVER_VERSION } = srv;
   const { values } = parseArgs({
     options: {
       http: { type: 'boolean', default: false },

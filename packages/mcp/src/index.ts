@@ -24,4 +24,4 @@ export {
   type ToolRule,
 } from './gate/config.js';
 export { mergeRules, needsApproval, type GateRules, type GateVerdict } from './gate/rules.js';
-export type { UpstreamSpec } from './gate/upstream.js';
+export { Upstream, type OnConnect, type UpstreamConnection, type UpstreamSpec } from './gate/upstream.js';

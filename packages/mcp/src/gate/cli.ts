@@ -5,13 +5,8 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createNoxyClient, MemoryApprovalStore, NoxyError } from '@noxy-approval/core';
-import { configWarnings, loadConfig, maskIdentity } from '../config.js';
-import { loadGateConfig, splitGlobs, type GateConfig } from './config.js';
-import { createGateProxy } from './proxy.js';
-import { mergeRules } from './rules.js';
-import type { UpstreamSpec } from './upstream.js';
+import type { GateConfig } from './config.js';
+import { Upstream, type UpstreamSpec } from './upstream.js';
 
 export const GATE_USAGE =
   'usage: noxy-mcp gate [--config FILE] [--gate GLOBS] [--allow GLOBS] -- <command> [args…]\n' +
@@ -77,6 +72,38 @@ export async function gateMain(
     for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('NOXY_')) childEnv[k] = v;
     upstream = { command: command[0]!, args: command.slice(1), env: childEnv };
   }
+  // The upstream starts now, while the rest of the proxy (core, gRPC, zod) loads: the two cold
+  // starts overlap instead of adding up. A configuration problem below stops it again.
+  const started = new Upstream(upstream, (line) => log(`gate: ${line}`));
+  started.connection().catch(() => undefined);
+  const code = await serve(started, values, env, log);
+  if (code !== 0) await started.close();
+  return code;
+}
+
+async function serve(
+  upstream: Upstream,
+  values: { config?: string | undefined; gate?: string[] | undefined; allow?: string[] | undefined },
+  env: Record<string, string | undefined>,
+  log: (line: string) => void,
+): Promise<number> {
+  const [
+    { StdioServerTransport },
+    { createNoxyClient, MemoryApprovalStore, NoxyError },
+    envConfig,
+    rulesFile,
+    proxyMod,
+    rulesMod,
+  ] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/stdio.js'),
+    import('@noxy-approval/core'),
+    import('../config.js'),
+    import('./config.js'),
+    import('./proxy.js'),
+    import('./rules.js'),
+  ]);
+  const { configWarnings, loadConfig, maskIdentity } = envConfig;
+  const { loadGateConfig, splitGlobs } = rulesFile;
   let fileRules: GateConfig | undefined;
   try {
     if (values.config !== undefined) fileRules = loadGateConfig(values.config);
@@ -98,7 +125,7 @@ export async function gateMain(
     authToken: config.authToken,
     decisionTtlSeconds: config.ttlSeconds,
   });
-  const proxy = await createGateProxy({
+  const proxy = await proxyMod.createGateProxy({
     upstream,
     client,
     identity: config.identity,
@@ -106,7 +133,7 @@ export async function gateMain(
     ttlSeconds: config.ttlSeconds,
     handleSecret: config.handleSecret,
     store: new MemoryApprovalStore(),
-    rules: mergeRules(fileRules, { gate: splitGlobs(values.gate), allow: splitGlobs(values.allow) }),
+    rules: rulesMod.mergeRules(fileRules, { gate: splitGlobs(values.gate), allow: splitGlobs(values.allow) }),
     log: (line) => log(`gate: ${line}`),
   });
   await proxy.connect(new StdioServerTransport());

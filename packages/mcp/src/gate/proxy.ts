@@ -67,8 +67,8 @@ import { Upstream, type UpstreamSpec } from './upstream.js';
 
 /** Options of {@link createGateProxy}. */
 export interface GateProxyOptions extends ApprovalWrapperOptions<IdentityContext> {
-  /** The MCP server to proxy: a command (stdio) or a Streamable HTTP URL. */
-  upstream: UpstreamSpec;
+  /** The MCP server to proxy: a command (stdio), a Streamable HTTP URL, or an {@link Upstream} already started. */
+  upstream: UpstreamSpec | Upstream;
   /** Which calls need approval (default: every tool not annotated `readOnlyHint: true`). */
   rules?: GateRules;
   /** Longest hold of a gated call before it answers `pending`, ms (default 45,000). */
@@ -152,32 +152,30 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
   /** Per owner + call: bumped once a decision was used up, so the next identical call asks anew. */
   const generations = new Map<string, number>();
 
-  const upstream = new Upstream(
-    options.upstream,
-    (client: Client) => {
-      // Notifications from the upstream reach the host as they are.
-      const relay = (send: () => Promise<void> | undefined) => {
-        send()?.catch(() => undefined);
-      };
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-        tools.clear();
-        relay(() => server?.sendToolListChanged());
-      });
-      client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
-        relay(() => server?.sendResourceListChanged()),
-      );
-      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) =>
-        relay(() => server?.sendResourceUpdated(n.params)),
-      );
-      client.setNotificationHandler(PromptListChangedNotificationSchema, () =>
-        relay(() => server?.sendPromptListChanged()),
-      );
-      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) =>
-        relay(() => server?.sendLoggingMessage(n.params)),
-      );
-    },
-    log,
-  );
+  const upstream = options.upstream instanceof Upstream ? options.upstream : new Upstream(options.upstream, log);
+  if (options.upstream instanceof Upstream && options.log) upstream.log = log;
+  upstream.setOnConnect((client: Client) => {
+    // Notifications from the upstream reach the host as they are.
+    const relay = (send: () => Promise<void> | undefined) => {
+      send()?.catch(() => undefined);
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      tools.clear();
+      relay(() => server?.sendToolListChanged());
+    });
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
+      relay(() => server?.sendResourceListChanged()),
+    );
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) =>
+      relay(() => server?.sendResourceUpdated(n.params)),
+    );
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () =>
+      relay(() => server?.sendPromptListChanged()),
+    );
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) =>
+      relay(() => server?.sendLoggingMessage(n.params)),
+    );
+  });
 
   const first = await upstream.connection();
   const caps: ServerCapabilities = first.client.getServerCapabilities() ?? {};

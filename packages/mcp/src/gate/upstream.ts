@@ -4,10 +4,9 @@
  * that hung past its timeout — so one bad call is a clear tool error and the next call works.
  * @module
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ChildProcessTransport, spawnChild } from './child-transport.js';
 
 /** Where the upstream server is: a command to spawn (stdio) or a Streamable HTTP URL. */
 export type UpstreamSpec =
@@ -34,13 +33,24 @@ export type OnConnect = (client: Client) => void;
 /** A restartable connection to the upstream. */
 export class Upstream {
   #current: Promise<UpstreamConnection> | undefined;
+  #client: Client | undefined;
+  #onConnect: OnConnect | undefined;
   #closed = false;
 
+  /**
+   * @param spec where the upstream is
+   * @param log operator log lines
+   */
   constructor(
     readonly spec: UpstreamSpec,
-    private readonly onConnect: OnConnect,
-    private readonly log: (line: string) => void = () => undefined,
+    public log: (line: string) => void = () => undefined,
   ) {}
+
+  /** Sets the per-connection hook; applied at once to a connection already made or in progress. */
+  setOnConnect(hook: OnConnect): void {
+    this.#onConnect = hook;
+    if (this.#client) hook(this.#client);
+  }
 
   /** A live connection: the current one, or a new one (first use, or after a crash). */
   connection(): Promise<UpstreamConnection> {
@@ -79,35 +89,52 @@ export class Upstream {
   }
 
   #connect(): Promise<UpstreamConnection> {
-    let transport: Transport;
-    let stdio: StdioClientTransport | undefined;
-    if ('url' in this.spec) {
-      transport = new StreamableHTTPClientTransport(new URL(String(this.spec.url)));
-    } else {
-      stdio = new StdioClientTransport({
-        command: this.spec.command,
-        args: [...(this.spec.args ?? [])],
-        ...(this.spec.env ? { env: this.spec.env } : {}),
-        ...(this.spec.cwd ? { cwd: this.spec.cwd } : {}),
-        // The upstream's own logs stay visible to the operator (stderr), never on our stdout.
-        stderr: this.spec.stderr ?? 'inherit',
-      });
-      transport = stdio;
-    }
-    const client = new Client({ name: 'noxy-mcp-gate', version: '0.1.0' }, { capabilities: {} });
-    this.onConnect(client);
+    const spec = this.spec;
+    // Spawned before the SDK is loaded (the first time, that takes as long as the child's boot).
+    const child = 'url' in spec ? undefined : spawnChild({ ...spec, env: spec.env ?? inheritedEnv() });
     const connection: Promise<UpstreamConnection> = (async () => {
-      await client.connect(transport);
-      return { client, pid: stdio?.pid ?? undefined };
-    })();
-    // A crash or a closed connection: the next call reconnects. In-flight requests already got
-    // `Connection closed` from the SDK.
-    client.onclose = () => {
-      if (this.#current === connection) {
-        this.#current = undefined;
-        if (!this.#closed) this.log('the upstream closed the connection; the next call restarts it');
+      const [{ Client }, stdio] = await Promise.all([
+        import('@modelcontextprotocol/sdk/client/index.js'),
+        import('@modelcontextprotocol/sdk/shared/stdio.js'),
+      ]);
+      let transport: Transport;
+      if (child) {
+        transport = new ChildProcessTransport(
+          child.child,
+          child.spawned,
+          new stdio.ReadBuffer(),
+          stdio.serializeMessage,
+        );
+      } else {
+        const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+        transport = new StreamableHTTPClientTransport(new URL(String((spec as { url: string | URL }).url)));
       }
-    };
+      const client = new Client({ name: 'noxy-mcp-gate', version: '0.1.0' }, { capabilities: {} });
+      this.#client = client;
+      this.#onConnect?.(client);
+      // A crash or a closed connection: the next call reconnects. In-flight requests already got
+      // `Connection closed` from the SDK.
+      client.onclose = () => {
+        if (this.#current === connection) {
+          this.#current = undefined;
+          if (!this.#closed) this.log('the upstream closed the connection; the next call restarts it');
+        }
+      };
+      try {
+        await client.connect(transport);
+      } catch (err) {
+        child?.child.kill('SIGKILL');
+        throw err;
+      }
+      return { client, pid: child?.child.pid };
+    })();
     return connection;
   }
+}
+
+/** Our environment minus Noxy's own variables: the upstream has no business with the app token. */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NOXY_')) env[k] = v;
+  return env;
 }
