@@ -63,7 +63,7 @@ describe('MCP Tasks for request_human_approval', () => {
     expect(client.getServerCapabilities()?.tasks?.requests?.tools?.call).toBeDefined();
   });
 
-  it('a task-aware host gets a task (ttl of the decision) that completes with the outcome when the phone answers', async () => {
+  it('a task-aware host gets a task (decision TTL) that completes when the phone answers', async () => {
     const stack = await stackWith('approve', 600);
     const client = await connect(stack, { ttlSeconds: 120, holdMs: 200 });
     await client.listTools();

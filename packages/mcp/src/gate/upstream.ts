@@ -13,6 +13,7 @@ export type UpstreamSpec =
   | {
       command: string;
       args?: readonly string[];
+      /** The child's whole environment (default: this process's; `noxy-mcp gate` drops NOXY_* from it). */
       env?: Record<string, string>;
       cwd?: string;
       /** The child's stderr: shown to the operator (default) or dropped. */
@@ -91,7 +92,7 @@ export class Upstream {
   #connect(): Promise<UpstreamConnection> {
     const spec = this.spec;
     // Spawned before the SDK is loaded (the first time, that takes as long as the child's boot).
-    const child = 'url' in spec ? undefined : spawnChild({ ...spec, env: spec.env ?? inheritedEnv() });
+    const child = 'url' in spec ? undefined : spawnChild(spec);
     const connection: Promise<UpstreamConnection> = (async () => {
       const [{ Client }, stdio] = await Promise.all([
         import('@modelcontextprotocol/sdk/client/index.js'),
@@ -130,11 +131,4 @@ export class Upstream {
     })();
     return connection;
   }
-}
-
-/** Our environment minus Noxy's own variables: the upstream has no business with the app token. */
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('NOXY_')) env[k] = v;
-  return env;
 }
