@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
- * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk).
+ * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate).
  * @module
  */
 import { benchAiSdk } from './ai-sdk.bench.js';
@@ -10,6 +10,7 @@ import { benchFanOut } from './fan-out.bench.js';
 import { benchGate } from './gate.bench.js';
 import { benchLangchain } from './langchain.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
+import { benchMcpGate } from './mcp-gate.bench.js';
 import { benchRelay } from './relay.bench.js';
 
 const all: Record<string, () => Promise<void>> = {
@@ -21,6 +22,7 @@ const all: Record<string, () => Promise<void>> = {
   gate: benchGate,
   langchain: benchLangchain,
   'ai-sdk': benchAiSdk,
+  'mcp-gate': benchMcpGate,
 };
 
 const wanted = process.argv.slice(2);
