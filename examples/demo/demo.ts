@@ -1,5 +1,5 @@
 /**
- * The whole demo, step by step (design.md §6): relay → dev app → paired device → AI SDK agent
+ * The whole demo, step by step: relay → dev app → paired device → AI SDK agent
  * whose `transfer_funds` is gated with `withApproval` → outcome, then a clean shutdown in
  * reverse order. Returns an exit code instead of exiting, so index.ts stays a thin binding.
  * @module

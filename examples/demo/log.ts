@@ -29,7 +29,7 @@ export interface DemoLog {
   warn(text: string): void;
 }
 
-/** The number of numbered steps (design.md §6 / the demo brief). */
+/** The number of numbered steps the demo prints. */
 export const TOTAL_STEPS = 5;
 
 /**
