@@ -96,7 +96,7 @@ const pendingCard = (page: Page) => page.locator('article.card[data-state="pendi
 const cardOf = (page: Page, decisionId: string) => page.locator(`article.card[data-decision-id="${decisionId}"]`);
 
 describe('web approval page (chromium, 360×640)', () => {
-  it('pairs by link, shows hostile text escaped, approves, rejects, expires; a second page sees it decided elsewhere', async () => {
+  it('pairs by link, escapes hostile text; approve, reject, expire; decided elsewhere on a 2nd device', async () => {
     const { relay, appId, client } = await setup();
     const first = await pairedPage(relay, appId);
     const second = await pairedPage(relay, appId);
@@ -163,7 +163,7 @@ describe('web approval page (chromium, 360×640)', () => {
     expect(second.errors).toEqual([]);
   }, 30_000);
 
-  it('works without crypto.subtle (plain http on a phone): pairs, decrypts, answers; keys survive a reload; a second tab', async () => {
+  it('works without crypto.subtle (plain http on a phone); keys survive a reload; a second tab', async () => {
     const { relay, appId, client } = await setup();
     const { page, context, errors } = await pairedPage(relay, appId, () => {
       Object.defineProperty(globalThis.crypto, 'subtle', { value: undefined });
