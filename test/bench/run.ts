@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
- * Select some with `npm run bench -- envelope lag` (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate).
+ * Select some with `npm run bench -- envelope lag`
+ * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate).
  * @module
  */
 import { benchAiSdk } from './ai-sdk.bench.js';

@@ -1,6 +1,6 @@
 /**
  * Reconnect delays: exponential with "equal jitter" — half the step is fixed, half random —
- * capped at about 30 s. The official SDKs use a fixed 1, 2, 4 … 30 s ladder (protocol.md §5.11),
+ * capped at about 30 s. The official SDKs use a fixed 1, 2, 4 … 30 s ladder (docs/protocol.md §5.11),
  * which makes every device of a restarted relay reconnect in lock-step; the jitter spreads
  * them, and the fixed half keeps a dead relay from being hammered by near-zero waits.
  * @module

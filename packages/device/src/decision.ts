@@ -27,7 +27,7 @@ export interface EncryptedDecision {
 }
 
 /**
- * The decision id carried by a payload, as the official SDKs resolve it (protocol.md §3):
+ * The decision id carried by a payload, as the official SDKs resolve it (docs/protocol.md §3):
  * `decision_id`, then `decisionId`, then `message_id`; `undefined` when none is a non-empty string.
  */
 export function payloadDecisionId(payload: StrictJson): string | undefined {

@@ -1,5 +1,5 @@
 /**
- * `NoxyDevice`: a user's device on the Noxy Client API (protocol.md §5, design.md §3).
+ * `NoxyDevice`: a user's device on the Noxy Client API (docs/protocol.md §5, docs/security.md §2).
  *
  * A supervisor loop keeps one session up: connect → authenticate → register when the relay
  * asks (`requires_registration`) → subscribe; the relay then drains what was queued while the
@@ -175,8 +175,8 @@ export class NoxyDevice {
    * Sends the human's answer and resolves with the relay's recorded outcome. Waits up to the
    * request timeout for a connection; retries once over a new connection if the first one
    * drops (safe: the relay answers a repeated outcome with the stored first one).
-   * Refuses, without asking the relay, a decision whose payload `expires_at` has passed (design.md
-   * §3: devices refuse to answer after it).
+   * Refuses, without asking the relay, a decision whose payload `expires_at` has passed
+   * (docs/security.md §3.2: devices refuse to answer after it).
    * @throws NoxyError `INVALID_ARGUMENT` (also for an expired decision, field `decisionId`),
    *   `RELAY_UNAVAILABLE`, `CLOSED`, or a DeviceRelayError (e.g. `INVALID_REQUEST` "decision expired")
    */
@@ -222,7 +222,7 @@ export class NoxyDevice {
   }
 
   /**
-   * Revokes this device at the relay (Ed25519 device signature, protocol.md §5.8), deletes its
+   * Revokes this device at the relay (Ed25519 device signature, docs/protocol.md §5.8), deletes its
    * keys from the store and closes the device.
    * @returns the relay's id of the revoked device
    */
@@ -242,7 +242,7 @@ export class NoxyDevice {
 
   /**
    * Replaces both key pairs: sends the new public keys signed with the current Ed25519 key
-   * (protocol.md §5.8), then stores the new keys with a registration signature for them
+   * (docs/protocol.md §5.8), then stores the new keys with a registration signature for them
    * (when the signing secret or pairing code is at hand; else none is stored — a relay that
    * forgets this device will need a new pairing). Events sealed for the old keys that are
    * still in flight are decrypted with the old key until the device is closed.

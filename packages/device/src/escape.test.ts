@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeText, isUnsafeCodePoint, quoteText } from './escape.js';
 
-// An oracle written independently of escape.ts: the categories of reliability.md §4.1.
+// An oracle written independently of escape.ts: the categories of docs/security.md §2.2.
 const ORACLE = new RegExp(
   [
     /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u.source,
@@ -71,7 +71,7 @@ describe('escapeText', () => {
     expect(quoteText('say "hi"')).toBe('"say \\"hi\\""');
   });
 
-  it('flags every code point named in reliability.md §4.1', () => {
+  it('flags every code point named in docs/security.md §2.2', () => {
     for (const cp of NAMED) {
       if (cp === 0x0a) continue;
       expect(isUnsafeCodePoint(cp), cp.toString(16)).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * Escaping of untrusted text for the approval display (reliability.md §4.1). Every code point
+ * Escaping of untrusted text for the approval display (docs/security.md §2.2). Every code point
  * that is invisible, reorders text, breaks lines or drives a terminal is **shown** as
  * `\u{XXXX}`, never stripped, so the human sees that something is there:
  *

@@ -1,6 +1,6 @@
 /**
  * Maps the device's wire model to and from the ts-proto types of `noxy.device`
- * (protocol.md §5.2). Node only: `@noxy-approval/proto` imports `@grpc/grpc-js`.
+ * (docs/protocol.md §5.2). Node only: `@noxy-approval/proto` imports `@grpc/grpc-js`.
  * @module
  */
 import { NoxyError, type IdentityType } from '@noxy-approval/core';

@@ -1,5 +1,5 @@
 /**
- * The session handshake of the Client API (protocol.md §5.3 steps 2–4): authenticate with the
+ * The session handshake of the Client API (docs/protocol.md §5.3 steps 2–4): authenticate with the
  * device's public keys; when the relay answers `requires_registration`, register with the
  * stored HMAC registration signature; then subscribe to decisions with the issued device and
  * session ids. The relay drains what it queued for the device right after the subscription.

@@ -1,6 +1,6 @@
 /**
  * Where a device keeps its keys: one record per (app, identity), as in every official SDK
- * (protocol.md §5.10). A {@link KeyStore} stores the record as a JSON document; this module owns
+ * (docs/protocol.md §5.10). A {@link KeyStore} stores the record as a JSON document; this module owns
  * the document format and the checks done on load, so every store (memory, file, a browser
  * one) refuses a tampered key pair the same way.
  *
@@ -27,7 +27,7 @@ export interface StoredDevice extends StoreKey {
   deviceType: string;
   keys: DeviceKeys;
   /**
-   * The registration signature (HMAC of protocol §5.6) for these keys, kept so the device can
+   * The registration signature (HMAC of docs/protocol.md §5.6) for these keys, kept so the device can
    * register again after a relay forgets it without holding the app secret (a pairing code is
    * single-use). Not a secret: it only authorises these public keys for this identity.
    */

@@ -1,5 +1,5 @@
 /**
- * Device key pairs (protocol.md §5.5): one Ed25519 pair (identifies the device, signs revoke
+ * Device key pairs (docs/protocol.md §5.5): one Ed25519 pair (identifies the device, signs revoke
  * and rotate) and one ML-KEM-768 pair (decrypts decisions), created once per (app, identity).
  *
  * {@link checkDeviceKeys} is the gate every loaded key pair passes before use: a stored
@@ -72,11 +72,11 @@ export function checkDeviceKeys(keys: DeviceKeys, label = 'device key pair'): vo
   }
 }
 
-/** Byte size of the random tail of a device signature (protocol.md §5.8). */
+/** Byte size of the random tail of a device signature (docs/protocol.md §5.8). */
 const SIGNATURE_RANDOM_BYTES = 16;
 
 /**
- * The Ed25519 device signature of revoke and rotate (protocol.md §5.8):
+ * The Ed25519 device signature of revoke and rotate (docs/protocol.md §5.8):
  * `Ed25519.sign(device_sk, "noxy-device/v1" || appId || identityId || uint64_be(now_ms) || random(16))`.
  * The timestamp and random bytes are not sent (as in every official SDK), so a relay can only
  * check the signature's form, not its content.

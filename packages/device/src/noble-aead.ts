@@ -1,7 +1,7 @@
 /**
  * AES-256-GCM on `@noble/ciphers`: pure JavaScript, no `crypto.subtle`. A page served over plain
  * `http://<LAN address>` is not a secure context, so `crypto.subtle` is `undefined` there
- * (dependencies.md §3.10); this Aead works anyway. Same construction as core's `webCryptoAead`:
+ *; this Aead works anyway. Same construction as core's `webCryptoAead`:
  * 12-byte nonce, no AAD, 16-byte tag appended. Browser-safe.
  * @module
  */

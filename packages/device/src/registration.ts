@@ -1,5 +1,5 @@
 /**
- * The device registration signature (protocol.md §5.6), shared by the device (signs) and the
+ * The device registration signature (docs/protocol.md §5.6), shared by the device (signs) and the
  * local relay (verifies):
  *
  *   msg = "NOXY_DEVICE_REGISTER_V1" ␟ appId ␟ identityType ␟ identityId ␟ hex(sha256(ed25519 pk))
@@ -31,7 +31,7 @@ export interface RegistrationFields {
   deviceType: string;
 }
 
-/** The canonical registration message (UTF-8 bytes) of protocol.md §5.6. */
+/** The canonical registration message (UTF-8 bytes) of docs/protocol.md §5.6. */
 export function registrationMessage(f: RegistrationFields): Uint8Array {
   return utf8ToBytes(
     [

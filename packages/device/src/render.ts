@@ -1,5 +1,5 @@
 /**
- * What the human sees (design.md §3): the decision rendered **by code** from the decrypted
+ * What the human sees (docs/security.md §2): the decision rendered **by code** from the decrypted
  * payload, never the agent's own wording alone.
  *
  * - the tool name and the canonical arguments (keys sorted by UTF-16 code units as in RFC 8785,

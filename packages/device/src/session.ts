@@ -1,5 +1,5 @@
 /**
- * One live connection to the relay: frames requests (protocol.md §5.3: UUID request id, app
+ * One live connection to the relay: frames requests (docs/protocol.md §5.3: UUID request id, app
  * id, ms timestamp, 12 random nonce bytes, device and session ids once known) and matches each
  * response to its request by `request_id`, with a per-request timeout — the official SDKs have
  * none, so a request the relay never answers hangs them forever (§10.3).

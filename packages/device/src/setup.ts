@@ -29,7 +29,7 @@ export interface DeviceBaseOptions {
   appId: string;
   /**
    * App signing secret (APP_SIGNING_SECRET), used only to compute the registration HMAC
-   * (protocol.md §5.6); never sent or stored. Pass this or `pairingCode`, not both.
+   * (docs/protocol.md §5.6); never sent or stored. Pass this or `pairingCode`, not both.
    */
   signingSecret?: string;
   /** One-time pairing code from `noxy-relay pair`; used like the secret, never sent. */

@@ -1,6 +1,6 @@
 /**
  * The gRPC transport: one bidirectional `noxy.device.DeviceService/HandleMessage` stream per
- * connection (protocol.md §5.1, §5.3). Node only.
+ * connection (docs/protocol.md §5.1, §5.3). Node only.
  *
  * Each connection gets its own channel, closed with it: the device's reconnect loop (with its
  * own 30 s cap) decides when to try again, instead of a reused channel's internal backoff,

@@ -1,5 +1,5 @@
 /**
- * The WebSocket JSON transport (protocol.md §5.4). Works with any WHATWG-style WebSocket
+ * The WebSocket JSON transport (docs/protocol.md §5.4). Works with any WHATWG-style WebSocket
  * constructor: the browser's global one, or the `ws` package in Node (injected by the Node
  * entry, so this module stays browser-safe).
  * @module

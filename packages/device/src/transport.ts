@@ -31,5 +31,5 @@ export interface TransportConnection {
  */
 export type Transport = (handlers: TransportHandlers) => Promise<TransportConnection>;
 
-// Plaintext (`http://`, `ws://`) only to hosts that never leave the machine (protocol §10.7).
+// Plaintext (`http://`, `ws://`) only to hosts that never leave the machine (docs/protocol.md §10.7).
 export { isLoopbackHost } from '@noxy-approval/core/portable';

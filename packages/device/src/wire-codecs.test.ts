@@ -23,7 +23,7 @@ function req(payload: RequestPayload, ids = true): WireRequest {
 
 const ws = (payload: RequestPayload, ids = true) => JSON.parse(encodeWsRequest(req(payload, ids)));
 
-describe('WebSocket JSON requests (protocol.md §5.4, untagged payloads)', () => {
+describe('WebSocket JSON requests (docs/protocol.md §5.4, untagged payloads)', () => {
   it('frames the envelope with camelCase ids, ms timestamp and base64 nonce', () => {
     expect(ws({ kind: 'subscribeDecisions', subscribe: true })).toEqual({
       requestId: '7d1c5f2e-1111-4222-8333-444455556666',
@@ -190,7 +190,7 @@ describe('gRPC mapping (noxy.device proto)', () => {
     }
   });
 
-  it('puts wallets in wallet_address with an empty identity_id (protocol.md §6)', () => {
+  it('puts wallets in wallet_address with an empty identity_id (docs/protocol.md §6)', () => {
     const wallet = '0x000000000000000000000000000000000000dEaD';
     const r = toProtoRequest(
       req({

@@ -1,7 +1,7 @@
 /**
- * The device's own model of the Client API messages (protocol.md §5.2), independent of any
+ * The device's own model of the Client API messages (docs/protocol.md §5.2), independent of any
  * encoding. The gRPC transport maps it to the ts-proto types, the WebSocket transport to the
- * JSON shapes of protocol.md §5.4. Keeping this model free of `@noxy-approval/proto` (which
+ * JSON shapes of docs/protocol.md §5.4. Keeping this model free of `@noxy-approval/proto` (which
  * imports `@grpc/grpc-js`) is what lets the device run in a browser.
  * @module
  */
@@ -25,7 +25,7 @@ export type RequestPayload =
       signature: Uint8Array;
       deviceType: string;
       identityType: IdentityType;
-      /** Wallet identities travel in `wallet_address`, the others in `identity_id` (protocol §6). */
+      /** Wallet identities travel in `wallet_address`, the others in `identity_id` (docs/protocol.md §6). */
       identityId: string;
     }
   | { kind: 'subscribeDecisions'; subscribe: boolean }
@@ -53,7 +53,7 @@ export interface WireRequest {
   payload: RequestPayload;
 }
 
-/** The error codes of `ErrorResponse.code`, by name (protocol.md §5.2). */
+/** The error codes of `ErrorResponse.code`, by name (docs/protocol.md §5.2). */
 export const DEVICE_ERROR_CODES = [
   'UNAUTHORIZED',
   'INVALID_SIGNATURE',

@@ -1,5 +1,5 @@
 /**
- * The WebSocket JSON encoding of the Client API (protocol.md §5.4, docs/local-relay-contract.md):
+ * The WebSocket JSON encoding of the Client API (docs/protocol.md §5.4, docs/local-relay-contract.md):
  * requests carry an **untagged** `payload` told apart by shape; responses are oneof-**tagged**
  * camelCase objects (`{"requestId", "status", "authenticate": {...}}`); bytes are base64
  * strings, uint64 are JSON numbers, enums are their names. Browser-safe.
@@ -22,7 +22,7 @@ type Json = Record<string, unknown>;
 
 const keysJson = (k: WirePublicKeys) => ({ publicKey: toBase64(k.publicKey), pqPublicKey: toBase64(k.pqPublicKey) });
 
-/** Wallets go in `walletAddress`, other kinds in `identityId` (protocol.md §6). */
+/** Wallets go in `walletAddress`, other kinds in `identityId` (docs/protocol.md §6). */
 const identityJson = (identityType: string, identityId: string): Json =>
   identityType === 'wallet' ? { identityType, walletAddress: identityId } : { identityType, identityId };
 

@@ -27,7 +27,7 @@ export interface CreatedApp {
   appId: string;
   /** Bearer token of the Agent API. Only its hash is stored. */
   appToken: string;
-  /** HMAC key of device registrations (protocol.md §5.6). */
+  /** HMAC key of device registrations (docs/protocol.md §5.6). */
   signingSecret: string;
 }
 

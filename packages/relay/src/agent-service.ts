@@ -1,5 +1,5 @@
 /**
- * The Agent API: `noxy.agent.AgentService` (protocol.md §1.1) and the v1
+ * The Agent API: `noxy.agent.AgentService` (docs/protocol.md §1.1) and the v1
  * `noxy.push.PushService` (§1.2), authenticated by `authorization: Bearer <app token>`.
  *
  * Errors (documented in the package README):

@@ -49,7 +49,7 @@ describe('registration and authentication (gRPC stream)', () => {
     expect(again.sessionId).not.toBe(firstSession);
   });
 
-  it('accepts a repeated register for known keys with the same device id (protocol §10.5)', async () => {
+  it('accepts a repeated register for known keys with the same device id (docs/protocol.md §10.5)', async () => {
     const { dev, keys, deviceId } = await t.addDevice({ identityType: 'phone', identityId: '+15551234567' });
     const again = await t.device().register(t.app.signingSecret, {
       identityType: 'phone',

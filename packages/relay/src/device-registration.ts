@@ -1,13 +1,13 @@
 /**
- * Device keys and registration (protocol.md §5.6, docs/local-relay-contract.md "Registration").
+ * Device keys and registration (docs/protocol.md §5.6, docs/local-relay-contract.md "Registration").
  *
  * A registration is accepted when its HMAC-SHA256 signature verifies with the app signing
  * secret, or with an unexpired, unused pairing code of that app + identity (the code is then
  * marked used). A repeated registration of keys the relay already knows succeeds with the same
- * device id (protocol.md §10.5) when it carries the signature accepted the first time, or any
+ * device id (docs/protocol.md §10.5) when it carries the signature accepted the first time, or any
  * signature valid under the app secret.
  *
- * Wallet signatures (protocol.md §5.7, browser SDK 2.0.x) cannot be verified — `issuedAt` is
+ * Wallet signatures (docs/protocol.md §5.7, browser SDK 2.0.x) cannot be verified — `issuedAt` is
  * never sent — so they are refused as INVALID_SIGNATURE.
  * @module
  */
@@ -82,7 +82,7 @@ function checkRegistration(appId: string, reg: device.RegisterDevice): CheckedRe
   if (isRefusal(keys)) return keys;
   const identityType = identityTypeOf(reg.identityType);
   if (!identityType) return invalid(`"register_device.identity_type" expected 0..3, got ${reg.identityType}`);
-  // protocol.md §6: wallets send wallet_address with identity_id empty; others identity_id.
+  // docs/protocol.md §6: wallets send wallet_address with identity_id empty; others identity_id.
   const identityId = reg.identityId !== '' ? reg.identityId : (reg.walletAddress ?? '');
   try {
     parseIdentity({ type: identityType, id: identityId }, 'register_device.identity_id');

@@ -9,7 +9,7 @@ type Payload = NonNullable<device.DeviceResponse['payload']>;
 
 /**
  * A successful answer to a request.
- * @param requestId the request's id (protocol.md §10.3: every request gets exactly one answer)
+ * @param requestId the request's id (docs/protocol.md §10.3: every request gets exactly one answer)
  * @param payload the oneof answer
  * @param nowMs relay clock
  */

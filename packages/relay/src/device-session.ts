@@ -2,7 +2,7 @@
  * One device connection (a gRPC `HandleMessage` stream or a WebSocket), transport-neutral:
  * it takes decoded `DeviceRequest`s and writes `DeviceResponse`s.
  *
- * Rules (protocol.md §5, §10; docs/local-relay-contract.md):
+ * Rules (docs/protocol.md §5, §10; docs/local-relay-contract.md):
  * - every request gets exactly one answer carrying its request_id (§10.3), errors included;
  * - per-connection token bucket (20 msg/s) → `error RATE_LIMITED, retryable`;
  * - nonce 12 bytes, timestamp ±5 min, nonce not seen before (replay.ts);
@@ -268,7 +268,7 @@ export class DeviceSession implements DeviceSink {
   }
 
   #revoke(dev: DeviceRecord, r: device.RevokeDevice): Answer {
-    // The Ed25519 signature cannot be verified (protocol.md §5.8: its timestamp and random
+    // The Ed25519 signature cannot be verified (docs/protocol.md §5.8: its timestamp and random
     // bytes are never sent); the authenticated connection is the proof.
     if (r.walletAddress !== '' && r.walletAddress !== dev.identityId) {
       return { code: E.INVALID_REQUEST, message: '"revoke_device.wallet_address" is not the identity of this device' };

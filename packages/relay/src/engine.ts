@@ -1,5 +1,5 @@
 /**
- * The decision lifecycle (design.md §4, docs/local-relay-contract.md), independent of any
+ * The decision lifecycle (docs/protocol.md §9.1, docs/local-relay-contract.md), independent of any
  * transport:
  *
  *   decision  QUEUED → DELIVERED → ACKNOWLEDGED → APPROVED | REJECTED | EXPIRED
@@ -73,7 +73,7 @@ export interface EngineOptions {
   live: LiveRegistry;
   now: () => number;
   logger: RelayLogger;
-  /** TTL applied when a RouteDecision says 0 (protocol.md §7: 600 s). */
+  /** TTL applied when a RouteDecision says 0 (docs/protocol.md §7: 600 s). */
   defaultTtlSeconds: number;
   /** Longer TTLs are clamped to this. */
   maxTtlSeconds: number;
@@ -194,7 +194,7 @@ export class DecisionEngine {
   }
 
   /**
-   * A device's delivery ack. Accepted before or after the outcome (protocol.md §10.1); after
+   * A device's delivery ack. Accepted before or after the outcome (docs/protocol.md §10.1); after
    * a terminal outcome it only records the device's receipt.
    * @returns false when the device has no copy of that decision
    */

@@ -150,7 +150,7 @@ describe('outcomes', () => {
     ).toHaveLength(0);
   });
 
-  it('accepts ack before the outcome and after it (protocol §10.1) without changing the outcome', async () => {
+  it('accepts ack before the outcome and after it (docs/protocol.md §10.1) without changing the outcome', async () => {
     const { dev, deviceId } = await t.addDevice({ identityType: 'user_id', identityId: 'acker' });
     const before = randomUUID();
     const after = randomUUID();

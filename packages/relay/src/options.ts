@@ -25,7 +25,7 @@ export interface RelayOptions {
   now?: () => number;
   /** Where log lines go; default warnings and errors on stderr. Never receives secrets. */
   logger?: RelayLogger;
-  /** Token-bucket rates (protocol.md §4.4). */
+  /** Token-bucket rates (docs/protocol.md §4.4). */
   rateLimits?: {
     /** Agent API calls per second per app; default 200. */
     agentPerSecond?: number;

@@ -1,5 +1,5 @@
 /**
- * Token-bucket rate limits (protocol.md §4.4: "token bucket, 1 s refill"): per app on the Agent
+ * Token-bucket rate limits (docs/protocol.md §4.4: "token bucket, 1 s refill"): per app on the Agent
  * API (200 msg/s by default) and per device connection (20 msg/s).
  *
  * A bucket holds up to `ratePerSecond` tokens (one second of burst) and refills continuously.

@@ -14,7 +14,7 @@
 /** Why a request failed the replay checks. */
 export type ReplayProblem = 'INVALID_NONCE' | 'STALE_TIMESTAMP' | 'REPEATED_NONCE';
 
-/** Nonce length of device requests (protocol.md §5.2). */
+/** Nonce length of device requests (docs/protocol.md §5.2). */
 export const DEVICE_NONCE_BYTES = 12;
 
 /** The replay guard of one relay. */

@@ -3,7 +3,7 @@
  *
  * App tokens are shown once and stored only as SHA-256 hashes, so a copy of the database does
  * not let anyone call the Agent API. Signing secrets and open pairing codes are stored as
- * given, because HMAC verification needs the key itself (protocol.md §5.6).
+ * given, because HMAC verification needs the key itself (docs/protocol.md §5.6).
  * @module
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';

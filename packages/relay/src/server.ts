@@ -84,7 +84,7 @@ function listenHttp(server: ReturnType<typeof createHttpServer>, host: string, p
 
 function grpcServer(o: ResolvedOptions): Server {
   return new Server({
-    // Official device SDKs ping every 30 s, also between calls (protocol.md §10.7).
+    // Official device SDKs ping every 30 s, also between calls (docs/protocol.md §10.7).
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     // The relay pings idle connections so half-open device streams are noticed and dropped.

@@ -1,5 +1,5 @@
 /**
- * The device Client API over WebSocket JSON (protocol.md §5.4), on any path of the HTTP port.
+ * The device Client API over WebSocket JSON (docs/protocol.md §5.4), on any path of the HTTP port.
  * One {@link DeviceSession} per socket; frames are converted by ws-json.ts.
  * @module
  */

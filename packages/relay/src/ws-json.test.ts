@@ -14,7 +14,7 @@ const parse = (payload: unknown, extra: object = {}) =>
   parseWsRequest(JSON.stringify({ ...envelope, ...extra, payload }));
 
 describe('WebSocket JSON requests', () => {
-  it('recognises every untagged payload shape of the browser SDK (protocol §5.4)', () => {
+  it('recognises every untagged payload shape of the browser SDK (docs/protocol.md §5.4)', () => {
     const keys = {
       publicKey: Buffer.alloc(32, 2).toString('base64'),
       pqPublicKey: Buffer.alloc(4, 3).toString('base64'),

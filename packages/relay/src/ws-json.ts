@@ -1,5 +1,5 @@
 /**
- * The WebSocket JSON dialect of the Client API (protocol.md §5.4, contract "WebSocket JSON").
+ * The WebSocket JSON dialect of the Client API (docs/protocol.md §5.4, contract "WebSocket JSON").
  *
  * Requests: `{ requestId, appId, sessionId?, deviceId?, timestamp, nonce: base64, payload }`
  * with an untagged `payload` recognised by shape (the browser SDK), or — also accepted — a
@@ -94,7 +94,7 @@ const TAGS = [
 ] as const;
 type Tag = (typeof TAGS)[number];
 
-// The browser SDK sends payloads untagged (protocol.md §5.4 table); recognise them by shape.
+// The browser SDK sends payloads untagged (docs/protocol.md §5.4 table); recognise them by shape.
 function shapeOf(p: Json): Tag | undefined {
   const tagged = TAGS.filter((t) => isObject(p[t]));
   if (tagged.length === 1 && Object.keys(p).length === 1) return tagged[0];

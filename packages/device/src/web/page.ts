@@ -1,11 +1,11 @@
 /**
- * The web approval page (design.md §3), served by the relay at `/` and bundled by
+ * The web approval page (docs/security.md §2), served by the relay at `/` and bundled by
  * `scripts/build-web.mjs`.
  *
  * - Pairing: `…/#pair=<code>&app=<id>&type=<kind>&id=<identity>` (from `noxy-relay pair`). The
  *   fragment never reaches a server; it is removed from the address bar at once. Keys are made
  *   here (ML-KEM-768 + Ed25519, device library), kept in IndexedDB (idb-key-store.ts), and the
- *   device registers with the pairing code over the WebSocket Client API (protocol.md §5.4,
+ *   device registers with the pairing code over the WebSocket Client API (docs/protocol.md §5.4,
  *   §5.6); afterwards it reconnects with backoff on its own (device.ts).
  * - Display: every decrypted value goes into the DOM through `textContent` only, after the
  *   device's escaper (`quoteText`/`renderValue`): no control, bidi or invisible character can

@@ -1,7 +1,7 @@
 /**
  * Opening the relay database: file location, durability pragmas and schema.
  *
- * Durability (reliability.md §5.6): `journal_mode=WAL` + `synchronous=FULL` syncs the WAL on
+ * Durability (docs/protocol.md §9.5): `journal_mode=WAL` + `synchronous=FULL` syncs the WAL on
  * every commit, so an answered request survives an application crash and a power loss (on
  * storage that honours flush). `:memory:` is for tests and benchmarks only.
  * @module
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS apps (
   app_id         TEXT PRIMARY KEY,
   name           TEXT NOT NULL,
   token_hash     BLOB NOT NULL UNIQUE,      -- SHA-256 of the app token; the token is never stored
-  signing_secret TEXT NOT NULL,             -- HMAC key of registrations (protocol §5.6)
+  signing_secret TEXT NOT NULL,             -- HMAC key of registrations (docs/protocol.md §5.6)
   quota_total    INTEGER NOT NULL,          -- decisions per calendar month (UTC)
   created_at     INTEGER NOT NULL
 );

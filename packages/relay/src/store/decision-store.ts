@@ -6,14 +6,14 @@
 import type { IdentityType } from '@noxy-approval/core';
 import type { Db } from './db.js';
 
-/** Lifecycle of a decision (design.md §4). The last three are terminal. */
+/** Lifecycle of a decision (docs/protocol.md §9.1). The last three are terminal. */
 export type DecisionStatus = 'QUEUED' | 'DELIVERED' | 'ACKNOWLEDGED' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 /** The terminal statuses, which never change once written. */
 export type FinalOutcome = 'APPROVED' | 'REJECTED' | 'EXPIRED';
 /** Lifecycle of one device's copy of a decision. */
 export type DeliveryStatus = 'QUEUED' | 'DELIVERED' | 'ACKNOWLEDGED' | 'CANCELLED';
 
-/** Keys of a decision: outcomes are identity-wide (protocol.md §6). */
+/** Keys of a decision: outcomes are identity-wide (docs/protocol.md §6). */
 export interface DecisionKey {
   appId: string;
   decisionId: string;
