@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
  * Select some with `npm run bench -- envelope lag`
- * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate).
+ * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate, web-page).
  * @module
  */
 import { benchAiSdk } from './ai-sdk.bench.js';
@@ -13,6 +13,7 @@ import { benchLangchain } from './langchain.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
 import { benchMcpGate } from './mcp-gate.bench.js';
 import { benchRelay } from './relay.bench.js';
+import { benchWebPage } from './web-page.bench.js';
 
 const all: Record<string, () => Promise<void>> = {
   envelope: benchEnvelope,
@@ -24,6 +25,7 @@ const all: Record<string, () => Promise<void>> = {
   langchain: benchLangchain,
   'ai-sdk': benchAiSdk,
   'mcp-gate': benchMcpGate,
+  'web-page': benchWebPage,
 };
 
 const wanted = process.argv.slice(2);
