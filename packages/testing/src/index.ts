@@ -20,6 +20,15 @@ export {
   type TestServerOptions,
 } from './agent-test-server.js';
 export { startLocalStack, type Answer, type LocalStack, type LocalStackOptions } from './local-stack.js';
+export {
+  describeRun,
+  runCommand,
+  startCommand,
+  type CommandOptions,
+  type CommandResult,
+  type RunningCommand,
+} from './processes.js';
+export { makeScratchCheckout, type ScratchCheckout } from './scratch-checkout.js';
 export { ManualClock, type ManualClockOptions } from './manual-clock.js';
 export { fakeEnvelope, RawAgent } from './raw-agent.js';
 export { grpcTargetOf, RawGrpcDevice, type RawDeviceOptions } from './raw-grpc-device.js';
