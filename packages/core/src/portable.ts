@@ -62,3 +62,17 @@ export {
   type IdentityType,
 } from './identity.js';
 export { isLoopbackHost, parseEndpoint, type RelayEndpoint } from './endpoint.js';
+export {
+  DEVICE_SIGNING_DOMAINS,
+  authenticateProofMessage,
+  encodeSignedFields,
+  outcomeMessage,
+  payloadActionHash,
+  registerProofMessage,
+  rotationMessage,
+  type OutcomeFields,
+  type ProofFrame,
+  type RegisterProofFields,
+  type RotationFields,
+  type SignedField,
+} from './device-signing.js';
