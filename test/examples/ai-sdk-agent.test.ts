@@ -3,7 +3,7 @@
  * real in-process relay, a paired device and AI SDK 6's generateText; the assertions read the
  * steps it prints and its exit code.
  */
-import { spawn } from 'node:child_process';
+import { type CommandResult, runCommand } from '@noxy-approval/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -11,29 +11,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** A hang fails the test instead of blocking the suite. */
 const RUN_TIMEOUT_MS = 20_000;
 
-function runExample(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/ai-sdk-agent/index.ts', ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the example did not exit within ${RUN_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runExample(args: string[]): Promise<CommandResult> {
+  const argv = [process.execPath, '--import', 'tsx', 'examples/ai-sdk-agent/index.ts', ...args] as const;
+  return runCommand(argv, { cwd: root, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 describe('examples/ai-sdk-agent (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {

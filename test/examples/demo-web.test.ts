@@ -3,9 +3,9 @@
  * page's pairing link, and a person — here Debian chromium through playwright-core — opens it,
  * pairs and answers on the page. Loopback only. A missing chromium fails the run (as test/web).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeRun, startCommand } from '@noxy-approval/testing';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -27,49 +27,28 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Resolves with the first stdout match of `pattern`. */
-function waitFor(child: ChildProcessWithoutNullStreams, output: () => string, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = pattern.exec(output());
-      if (!m) return;
-      child.stdout.off('data', check);
-      resolve(m[1] ?? m[0]);
-    };
-    child.stdout.on('data', check);
-    child.on('close', () => reject(new Error(`the demo ended before printing ${pattern}\n${output()}`)));
-    check();
-  });
-}
-
 describe('npm run demo -- --web (spawned, chromium)', { timeout: RUN_TIMEOUT_MS + 10_000 }, () => {
   it('prints the page link and a QR code, waits for the page to pair, and the answer there decides', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/index.ts', '--web'], {
+    const demo = startCommand([process.execPath, '--import', 'tsx', 'examples/demo/index.ts', '--web'], {
       cwd: root,
       env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      timeoutMs: RUN_TIMEOUT_MS,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const killer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      const link = await waitFor(child, () => stdout, /^\s+(http:\/\/127\.0\.0\.1:\d+\/#pair=\S+)$/m);
-      expect(new URLSearchParams(new URL(link).hash.slice(1)).get('type')).toBe('email');
-      await waitFor(child, () => stdout, /waiting for the web page to pair/);
+      const [, link] = await demo.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+\/#pair=\S+)$/m, RUN_TIMEOUT_MS);
+      expect(new URLSearchParams(new URL(link!).hash.slice(1)).get('type')).toBe('email');
+      await demo.waitFor(/waiting for the web page to pair/, RUN_TIMEOUT_MS);
       const page = await browser.newPage();
-      await page.goto(link);
+      await page.goto(link!);
       // The page shows the request rendered from the decrypted payload; the person rejects it.
       await page.locator('button.reject').first().click({ timeout: 20_000 });
-      const code = await closed;
-      expect(code, `${stdout}\n${stderr}`).toBe(0);
+      const run = await demo.exited;
+      expect(run.code, describeRun('npm run demo -- --web', run)).toBe(0);
       await page.close();
     } finally {
-      clearTimeout(killer);
-      child.kill('SIGKILL');
+      await demo.stop(0);
     }
+    const { stdout } = demo.output();
     expect(stdout).toMatch(/serving the web approval page at http:\/\/127\.0\.0\.1:\d+\//);
     expect(stdout).toContain('\u001b['); // the QR code, drawn with terminal colours
     expect(stdout).toContain('the web page is paired and listening');

@@ -6,7 +6,7 @@
  * story it prints and the exit code, and require that the process ends by itself. The real-model
  * path is tested only up to its refusal and key selection (no network to model APIs here).
  */
-import { spawn } from 'node:child_process';
+import { type CommandResult, runCommand } from '@noxy-approval/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chooseRealModel, NoModelKeyError } from '../../examples/demo/model.js';
@@ -21,39 +21,11 @@ const env: NodeJS.ProcessEnv = {
 /** Each run must finish well inside this; a hang fails the test instead of blocking the suite. */
 const RUN_TIMEOUT_MS = 15_000;
 
-interface DemoRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type DemoRun = CommandResult;
 
 function runDemo(args: string[], extraEnv: NodeJS.ProcessEnv = env): Promise<DemoRun> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/index.ts', ...args], {
-      cwd: root,
-      env: extraEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`demo did not exit within ${RUN_TIMEOUT_MS} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  const argv = [process.execPath, '--import', 'tsx', 'examples/demo/index.ts', ...args] as const;
+  return runCommand(argv, { cwd: root, env: extraEnv, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 /** Fails with the whole output, so a broken run explains itself. */

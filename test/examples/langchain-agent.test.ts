@@ -3,7 +3,7 @@
  * the local relay and an auto-approving device in-process, runs a createAgent with fakeModel()
  * through approvalMiddleware, and must print each step and exit 0 by itself.
  */
-import { spawn } from 'node:child_process';
+import { type CommandResult, runCommand } from '@noxy-approval/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -16,30 +16,9 @@ const env = {
 /** A hang fails the test instead of blocking the suite. */
 const RUN_TIMEOUT_MS = 20_000;
 
-function runExample(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/langchain-agent/index.ts'], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`example did not exit within ${RUN_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runExample(): Promise<CommandResult> {
+  const argv = [process.execPath, '--import', 'tsx', 'examples/langchain-agent/index.ts'] as const;
+  return runCommand(argv, { cwd: root, env, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 describe('examples/langchain-agent (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {

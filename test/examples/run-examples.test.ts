@@ -3,7 +3,7 @@
  * the built packages (the global setup builds them), checks its own result, and the script
  * prints one line per example and exits 0 only when all of them ended as they should.
  */
-import { spawn } from 'node:child_process';
+import { type CommandResult, runCommand } from '@noxy-approval/testing';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -12,29 +12,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const RUN_TIMEOUT_MS = 120_000;
 const EXAMPLES = ['demo', 'core-basic', 'mcp-claude-desktop', 'langchain-agent', 'ai-sdk-agent'];
 
-function runScript(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/run-examples.mjs', ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`run-examples did not exit within ${RUN_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runScript(args: string[]): Promise<CommandResult> {
+  return runCommand([process.execPath, 'scripts/run-examples.mjs', ...args], { cwd: root, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 describe('npm run examples (spawned)', { timeout: RUN_TIMEOUT_MS + 5_000 }, () => {

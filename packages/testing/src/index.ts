@@ -24,6 +24,7 @@ export {
   describeRun,
   runCommand,
   startCommand,
+  type Command,
   type CommandOptions,
   type CommandResult,
   type RunningCommand,

@@ -11,7 +11,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 /** Where and how a command runs. */
 export interface CommandOptions {
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  /** Default: this process's environment. */
+  env?: NodeJS.ProcessEnv;
   /** Killed (SIGKILL, whole process group) after this long; the promise then rejects. */
   timeoutMs: number;
 }
@@ -39,14 +40,22 @@ export interface RunningCommand {
 }
 
 /** The text a failed expectation shows: the command, its exit and its whole output. */
-export function describeRun(command: string, run: Pick<CommandResult, 'code' | 'signal' | 'stdout' | 'stderr'>) {
-  return `\`${command}\` exited ${run.code ?? run.signal}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+export function describeRun(command: Command, run: Pick<CommandResult, 'code' | 'signal' | 'stdout' | 'stderr'>) {
+  return `\`${label(command)}\` exited ${run.code ?? run.signal}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 }
 
-function spawnShell(command: string, options: CommandOptions): ChildProcessWithoutNullStreams {
-  // A shell, because the commands come from documents and are run as printed; detached, so the
-  // deadline can kill the whole group (npx → node → the bin) and leave nothing behind.
-  return spawn('/bin/sh', ['-c', command], { cwd: options.cwd, env: options.env, detached: true });
+/**
+ * A command line (run by /bin/sh, as a document prints it) or an argv (run directly).
+ */
+export type Command = string | readonly [string, ...string[]];
+
+const label = (command: Command): string => (typeof command === 'string' ? command : command.join(' '));
+
+function spawnCommand(command: Command, options: CommandOptions): ChildProcessWithoutNullStreams {
+  // Detached, so the deadline can kill the whole group (sh → npx → node → the bin) and leave
+  // nothing behind.
+  const [file, args] = typeof command === 'string' ? ['/bin/sh', ['-c', command]] : [command[0], command.slice(1)];
+  return spawn(file, args, { cwd: options.cwd, env: options.env, detached: true });
 }
 
 function killGroup(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {
@@ -59,11 +68,11 @@ function killGroup(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals
 }
 
 /**
- * Runs `command` (through /bin/sh) to its end.
+ * Runs `command` to its end.
  * @param stdin written to the command's stdin, which is then closed
  * @throws Error with the whole output when the deadline killed it
  */
-export async function runCommand(command: string, options: CommandOptions, stdin = ''): Promise<CommandResult> {
+export async function runCommand(command: Command, options: CommandOptions, stdin = ''): Promise<CommandResult> {
   const running = startCommand(command, options);
   running.child.stdin.end(stdin);
   const result = await running.exited;
@@ -73,12 +82,12 @@ export async function runCommand(command: string, options: CommandOptions, stdin
 }
 
 /**
- * Starts `command` (through /bin/sh) and leaves it running. The caller must `stop` it; the
+ * Starts `command` and leaves it running. The caller must `stop` it; the
  * deadline in `options` bounds its whole life.
  */
-export function startCommand(command: string, options: CommandOptions): RunningCommand {
+export function startCommand(command: Command, options: CommandOptions): RunningCommand {
   const started = Date.now();
-  const child = spawnShell(command, options);
+  const child = spawnCommand(command, options);
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
