@@ -45,6 +45,10 @@ export function defineSdkSuite(sdk: Sdk): void {
     return { runs, transfer };
   }
 
+  /** One `generateText` loop: the model is asked to pay and may take `steps` steps. */
+  const pay = (model: unknown, tools: Record<string, unknown>, steps = 3) =>
+    sdk.generateText({ model, tools, prompt: 'pay', stopWhen: sdk.stepCountIs(steps) });
+
   const callTransfer = (id: string, args: Record<string, unknown> = transferArgs) => [
     { calls: [{ id, name: 'transfer_funds', args }] },
     { text: 'done' },
@@ -56,12 +60,7 @@ export function defineSdkSuite(sdk: Sdk): void {
       const { runs, transfer } = bank();
       const gated = withApproval(transfer, { name: 'transfer_funds', client: s.client, identity: s.identity });
       const { model, prompts } = sdk.model(callTransfer('call-approve'));
-      const r = await sdk.generateText({
-        model,
-        tools: { transfer_funds: gated },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { transfer_funds: gated });
       expect(runs).toEqual([transferArgs]);
       expect(toolResults(r)).toEqual([
         expect.objectContaining({ toolName: 'transfer_funds', output: { transfer_id: 'tx_1' } }),
@@ -77,12 +76,7 @@ export function defineSdkSuite(sdk: Sdk): void {
       const { runs, transfer } = bank();
       const gated = withApproval(transfer, { name: 'transfer_funds', client: s.client, identity: s.identity });
       const { model, prompts } = sdk.model(callTransfer('call-reject'));
-      const r = await sdk.generateText({
-        model,
-        tools: { transfer_funds: gated },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { transfer_funds: gated });
       expect(runs).toEqual([]);
       expect(toolErrors(r)).toEqual([]);
       const [result] = toolResults(r);
@@ -101,12 +95,7 @@ export function defineSdkSuite(sdk: Sdk): void {
         ttlSeconds: 1,
       });
       const { model } = sdk.model(callTransfer('call-expire'));
-      const r = await sdk.generateText({
-        model,
-        tools: { transfer_funds: gated },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { transfer_funds: gated });
       expect(runs).toEqual([]);
       expect(toolResults(r)[0]!.output).toMatchObject({ status: 'not_executed', reason: 'expired' });
       expect(JSON.stringify(toolResults(r)[0]!.output)).toContain('nothing was executed');
@@ -128,12 +117,7 @@ export function defineSdkSuite(sdk: Sdk): void {
         { calls: [{ id: 'call-large', name: 'transfer_funds', args: transferArgs }] },
         { text: 'done' },
       ]);
-      const r = await sdk.generateText({
-        model,
-        tools: { transfer_funds: gated },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(4),
-      });
+      const r = await pay(model, { transfer_funds: gated }, 4);
       expect(runs).toEqual([small]);
       expect(s.received[0]).toHaveLength(1);
       expect(s.received[0]![0]!.payload).toMatchObject({ title: 'Send 250 EUR', args: transferArgs });
@@ -180,12 +164,7 @@ export function defineSdkSuite(sdk: Sdk): void {
       const gated = withApproval(transfer, { name: 'transfer_funds', client: s.client, identity: s.identity });
       for (let attempt = 0; attempt < 2; attempt++) {
         const { model } = sdk.model(callTransfer('call-retried'));
-        await sdk.generateText({
-          model,
-          tools: { transfer_funds: gated },
-          prompt: 'pay',
-          stopWhen: sdk.stepCountIs(3),
-        });
+        await pay(model, { transfer_funds: gated });
       }
       expect(s.received[0]).toHaveLength(1);
       expect(runs).toHaveLength(1);
@@ -198,12 +177,7 @@ export function defineSdkSuite(sdk: Sdk): void {
       const outputs: unknown[] = [];
       for (let attempt = 0; attempt < 2; attempt++) {
         const { model } = sdk.model(callTransfer('call-retried-2'));
-        const r = await sdk.generateText({
-          model,
-          tools: { transfer_funds: gated },
-          prompt: 'pay',
-          stopWhen: sdk.stepCountIs(3),
-        });
+        const r = await pay(model, { transfer_funds: gated });
         outputs.push(toolResults(r)[0]!.output);
       }
       expect(outputs[0]).toEqual({ transfer_id: 'tx_1' });
@@ -221,12 +195,7 @@ export function defineSdkSuite(sdk: Sdk): void {
       const { runs, transfer } = bank();
       const gated = withApproval(transfer, { name: 'transfer_funds', client: dead, identity: s.identity });
       const { model, prompts } = sdk.model(callTransfer('call-dead'));
-      const r = await sdk.generateText({
-        model,
-        tools: { transfer_funds: gated },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { transfer_funds: gated });
       expect(runs).toEqual([]);
       const [error] = toolErrors(r);
       expect(error!.error).toMatchObject({ name: 'NoxyError', code: 'RELAY_UNAVAILABLE' });
@@ -244,12 +213,7 @@ export function defineSdkSuite(sdk: Sdk): void {
         identity: 'nobody@example.com',
       });
       const { model } = sdk.model(callTransfer('call-nodev'));
-      const r = await sdk.generateText({
-        model,
-        tools: { transfer_funds: gated },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { transfer_funds: gated });
       expect(runs).toEqual([]);
       expect(toolErrors(r)[0]!.error).toMatchObject({ code: 'NO_DEVICES' });
       expect(String((toolErrors(r)[0]!.error as Error).message)).toContain('was not executed');
@@ -266,12 +230,7 @@ export function defineSdkSuite(sdk: Sdk): void {
         ttlSeconds: answer === 'never' ? 1 : 60,
       });
       const { model, prompts } = sdk.model([{ calls: [{ id, name: APPROVAL_TOOL, args: request }] }, { text: 'ok' }]);
-      const r = await sdk.generateText({
-        model,
-        tools: { [APPROVAL_TOOL]: approval },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { [APPROVAL_TOOL]: approval });
       return { s, output: toolResults(r)[0]!.output as Record<string, unknown>, prompts };
     };
 
@@ -300,12 +259,7 @@ export function defineSdkSuite(sdk: Sdk): void {
       const approval = approvalTool({ client: s.client, identity: s.identity });
       const args = { ...request, identity: 'mallory@example.com' };
       const { model } = sdk.model([{ calls: [{ id: 'call-at-4', name: APPROVAL_TOOL, args }] }, { text: 'ok' }]);
-      const r = await sdk.generateText({
-        model,
-        tools: { [APPROVAL_TOOL]: approval },
-        prompt: 'pay',
-        stopWhen: sdk.stepCountIs(3),
-      });
+      const r = await pay(model, { [APPROVAL_TOOL]: approval });
       expect(toolResults(r)).toEqual([]);
       expect(s.received[0]).toHaveLength(0);
     });
