@@ -198,7 +198,8 @@ describe('GetIdentityDevices and the v1 push API', () => {
     const a = await t.addDevice({ identityType: 'phone', identityId: '+15550000001' });
     const listed = await t.agent.devices('+15550000001');
     expect(listed.devices).toEqual([
-      { deviceId: a.deviceId, publicKey: Buffer.alloc(0), pqPublicKey: a.keys.pqPublicKey },
+      // An official-SDK device (no proof of possession): no key, no rotations, no device_proof flag.
+      { deviceId: a.deviceId, publicKey: Buffer.alloc(0), pqPublicKey: a.keys.pqPublicKey, keyRotations: [] },
     ]);
   });
 

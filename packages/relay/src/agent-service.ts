@@ -170,11 +170,19 @@ function identityDevices(
   r: agent.GetIdentityDevicesRequest,
 ): agent.GetIdentityDevicesResponse {
   checkId(r.identityId, 'identity_id', true);
-  const devices = ctx.store.devices.activeOfIdentity(app.appId, r.identityId).map((d) => ({
-    deviceId: d.deviceId,
-    publicKey: ctx.exposeDeviceSigningKeys ? d.publicKey : Buffer.alloc(0),
-    pqPublicKey: d.pqPublicKey,
-  }));
+  const devices = ctx.store.devices.activeOfIdentity(app.appId, r.identityId).map(
+    (d): agent.IdentityDevice => ({
+      deviceId: d.deviceId,
+      // A proof-bound device's key is no longer a credential (possession is proven per request),
+      // so agents get it to verify signed outcomes (docs/security.md "Security model").
+      publicKey: ctx.exposeDeviceSigningKeys || d.deviceProof ? d.publicKey : Buffer.alloc(0),
+      pqPublicKey: d.pqPublicKey,
+      keyRotations: d.deviceProof
+        ? ctx.store.devices.rotations(d.deviceId).map((k) => ({ ...k, rotatedAt: BigInt(k.rotatedAt) }))
+        : [],
+      ...(d.deviceProof ? { deviceProof: true } : {}),
+    }),
+  );
   return { requestId: r.requestId, devices };
 }
 
@@ -204,7 +212,21 @@ export function agentServiceImpl(ctx: AgentContext): UntypedServiceImplementatio
         const found = ctx.engine.outcome(app.appId, r.decisionId, r.identityId);
         if (!found.found)
           throw new RpcError(status.NOT_FOUND, 'no decision with this decision_id for this identity_id and app');
-        return { requestId: r.requestId, pending: found.pending, outcome: OUTCOME[found.outcome] };
+        const res: agent.GetDecisionOutcomeResponse = {
+          requestId: r.requestId,
+          pending: found.pending,
+          outcome: OUTCOME[found.outcome],
+        };
+        // The deciding device's signature and what it covers, as it sent them (new fields ≥ 100).
+        if (!found.pending && found.signed && found.deviceId) {
+          res.deviceSignature = found.signed.signature;
+          res.deviceId = found.deviceId;
+          res.decidedAt = BigInt(found.signed.decidedAt);
+          res.signedDecisionId = r.decisionId;
+          res.actionHash = found.signed.actionHash;
+          res.appId = app.appId;
+        }
+        return res;
       },
     ),
     getQuota: unary(ctx, 'GetQuota', (app, r: agent.GetQuotaRequest) => quota(ctx, app, r.requestId)),

@@ -28,6 +28,7 @@ const USAGE = `noxy-relay — a local Noxy relay (Agent API, device gRPC + WebSo
 Usage:
   noxy-relay start [--data DIR] [--host ADDR | --lan] [--grpc-port N] [--http-port N]
                    [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--web-root DIR] [--log-level LEVEL]
+                   [--require-device-proof]
   noxy-relay app create --name NAME [--quota N] [--json]
   noxy-relay pair --app APP_ID --identity ID [--type wallet|email|phone|user_id] [--ttl SECONDS]
                   [--relay URL] [--web-url URL] [--json]
@@ -40,6 +41,8 @@ Options:
                     the same network can open the web approval page; prints a warning
   --tls-self-signed HTTPS/WSS with a self-signed certificate made for the bind address (kept in DIR)
   --web-root DIR    serve DIR on the HTTP port instead of the built-in web approval page
+  --require-device-proof  refuse devices that do not prove possession of their key (official SDKs
+                    send no proof and are then refused; off by default)
   --grpc-port N     gRPC port for agents and gRPC devices (default 7070; 0 = any free port)
   --http-port N     HTTP port for WebSocket devices and the web root (default 7071; 0 = any)
   --version         print the version
@@ -58,6 +61,7 @@ const OPTIONS = {
   'web-root': { type: 'string' },
   lan: { type: 'boolean' },
   'tls-self-signed': { type: 'boolean' },
+  'require-device-proof': { type: 'boolean' },
   'web-url': { type: 'string' },
   'log-level': { type: 'string' },
   name: { type: 'string' },
@@ -108,6 +112,7 @@ async function start(v: Values): Promise<void> {
     tls,
     ...(v['web-root'] !== undefined ? { webRoot: v['web-root'] } : {}),
     logger: createConsoleLogger(level),
+    ...(v['require-device-proof'] ? { requireDeviceProof: true } : {}),
   });
   writeFileSync(
     runFile(dir),

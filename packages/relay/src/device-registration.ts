@@ -7,16 +7,27 @@
  * device id (docs/protocol.md §10.5) when it carries the signature accepted the first time, or any
  * signature valid under the app secret.
  *
+ * Proofs of possession (docs/security.md "Security model"): our devices also sign each
+ * authenticate / register_device frame with their Ed25519 key (`device_proof`, field 100). A proof
+ * that is sent must verify; a device that ever registered with one is bound to proofs for good
+ * (no downgrade); with `requireDeviceProof` every device needs one. Official SDKs send none and
+ * keep working otherwise. The nonce and timestamp checks run before any of this (device-session).
+ *
  * Wallet signatures (docs/protocol.md §5.7, browser SDK 2.0.x) cannot be verified — `issuedAt` is
  * never sent — so they are refused as INVALID_SIGNATURE.
  * @module
  */
-import { IDENTITY_TYPES, NoxyError, parseIdentity, type IdentityType } from '@noxy-approval/core';
-import { encapsulationKeyProblem } from '@noxy-approval/core/portable';
+import { IDENTITY_TYPES, NoxyError, parseIdentity, verifyEd25519, type IdentityType } from '@noxy-approval/core';
+import {
+  authenticateProofMessage,
+  encapsulationKeyProblem,
+  registerProofMessage,
+  rotationMessage,
+} from '@noxy-approval/core/portable';
 import { verifyRegistrationSignature, type RegistrationFields } from '@noxy-approval/device';
 import { device } from '@noxy-approval/proto';
 import { bytesEqual, newDeviceId, sha256 } from './secrets.js';
-import type { AppRecord, DeviceRecord, RelayStore } from './store/index.js';
+import type { AppRecord, DeviceRecord, KeyRotationRecord, RelayStore } from './store/index.js';
 
 /** Ed25519 public key length. */
 export const ED25519_PUBLIC_KEY_BYTES = 32;
@@ -69,11 +80,108 @@ export function identityTypeOf(value: number): IdentityType | undefined {
   return Number.isInteger(value) && value >= 0 ? IDENTITY_TYPES[value] : undefined;
 }
 
+/** The envelope fields of the request a proof is checked against. */
+export interface RequestFrame {
+  appId: string;
+  requestId: string;
+  /** ms since the epoch, as sent (already checked fresh). */
+  timestamp: bigint;
+  /** As sent (already checked unused). */
+  nonce: Uint8Array;
+}
+
+/** How strict the relay is about proofs of possession. */
+export interface ProofPolicy {
+  /** `--require-device-proof`: refuse every authenticate / register_device without a valid proof. */
+  requireDeviceProof: boolean;
+}
+
+const proofFrame = (f: RequestFrame, keys: DeviceKeys) => ({
+  appId: f.appId,
+  requestId: f.requestId,
+  timestamp: Number(f.timestamp),
+  nonce: f.nonce,
+  publicKey: keys.publicKey,
+  pqPublicKey: keys.pqPublicKey,
+});
+
+const proofMissing = (field: string, why: string): Refusal => ({
+  code: device.ErrorCode.INVALID_SIGNATURE,
+  message: `"${field}" missing: ${why}; update the device (noxy-approval device library or web page)`,
+});
+const proofInvalid = (field: string): Refusal => ({
+  code: device.ErrorCode.INVALID_SIGNATURE,
+  message: `"${field}" does not verify: it must be the device's Ed25519 signature over this very request`,
+});
+
+/**
+ * Checks `authenticate.device_proof` for a known device.
+ * @param dev the device the keys belong to, or undefined when the relay does not know them
+ * @returns a refusal, or undefined when the authentication may proceed
+ */
+export function checkAuthenticateProof(
+  auth: device.Authenticate,
+  keys: DeviceKeys,
+  frame: RequestFrame,
+  dev: DeviceRecord | undefined,
+  policy: ProofPolicy,
+): Refusal | undefined {
+  const field = 'authenticate.device_proof';
+  const proof = auth.deviceProof ?? Buffer.alloc(0);
+  if (proof.length === 0) {
+    if (policy.requireDeviceProof) return proofMissing(field, 'this relay runs with --require-device-proof');
+    if (dev?.deviceProof) return proofMissing(field, 'this device registered with proofs and may not go without');
+    return undefined;
+  }
+  return verifyEd25519(keys.publicKey, authenticateProofMessage(proofFrame(frame, keys)), proof)
+    ? undefined
+    : proofInvalid(field);
+}
+
+/**
+ * Checks `rotate_device_keys.rotation_proof`: the OLD key's signature announcing the new keys.
+ * Required for a device bound to proofs and under `requireDeviceProof`; checked when sent.
+ * @returns a refusal, the rotation to record, or undefined (an official device, no proof)
+ */
+export function checkRotationProof(
+  dev: DeviceRecord,
+  rotation: device.RotateDeviceKeys,
+  newKeys: DeviceKeys,
+  timestamp: bigint,
+  policy: ProofPolicy,
+): Refusal | KeyRotationRecord | undefined {
+  const field = 'rotate_device_keys.rotation_proof';
+  const proof = rotation.rotationProof ?? Buffer.alloc(0);
+  if (proof.length === 0) {
+    if (policy.requireDeviceProof) return proofMissing(field, 'this relay runs with --require-device-proof');
+    if (dev.deviceProof) return proofMissing(field, 'this device registered with proofs and may not go without');
+    return undefined;
+  }
+  const record: KeyRotationRecord = {
+    oldPublicKey: dev.publicKey,
+    newPublicKey: newKeys.publicKey,
+    newPqPublicKey: newKeys.pqPublicKey,
+    rotatedAt: Number(timestamp),
+    signature: Buffer.from(proof),
+  };
+  const message = rotationMessage({
+    deviceId: dev.deviceId,
+    identityId: dev.identityId,
+    oldPublicKey: record.oldPublicKey,
+    newPublicKey: record.newPublicKey,
+    newPqPublicKey: record.newPqPublicKey,
+    rotatedAt: record.rotatedAt,
+  });
+  return verifyEd25519(dev.publicKey, message, proof) ? record : proofInvalid(field);
+}
+
 /** A registration request after field checks. */
 interface CheckedRegistration {
   fields: RegistrationFields;
   keys: DeviceKeys;
   signature: Buffer;
+  /** `device_proof`, empty when none was sent. */
+  proof: Buffer;
 }
 
 function checkRegistration(appId: string, reg: device.RegisterDevice): CheckedRegistration | Refusal {
@@ -101,7 +209,7 @@ function checkRegistration(appId: string, reg: device.RegisterDevice): CheckedRe
     pqPublicKey: keys.pqPublicKey,
     deviceType: reg.type,
   };
-  return { fields, keys, signature: Buffer.from(reg.signature) };
+  return { fields, keys, signature: Buffer.from(reg.signature), proof: Buffer.from(reg.deviceProof ?? []) };
 }
 
 /**
@@ -110,6 +218,8 @@ function checkRegistration(appId: string, reg: device.RegisterDevice): CheckedRe
  * @param app the app named by the request's `app_id`
  * @param reg the request payload
  * @param nowMs relay clock
+ * @param frame the request's envelope, which a `device_proof` covers
+ * @param policy whether proofs are required
  * @returns the registered device, or why it was refused
  */
 export function registerDevice(
@@ -117,10 +227,24 @@ export function registerDevice(
   app: AppRecord,
   reg: device.RegisterDevice,
   nowMs: number,
+  frame: RequestFrame,
+  policy: ProofPolicy = { requireDeviceProof: false },
 ): DeviceRecord | Refusal {
   const checked = checkRegistration(app.appId, reg);
   if (isRefusal(checked)) return checked;
-  const { fields, keys, signature } = checked;
+  const { fields, keys, signature, proof } = checked;
+  const proofField = 'register_device.device_proof';
+  if (proof.length > 0) {
+    const message = registerProofMessage({
+      ...proofFrame(frame, keys),
+      identityType: fields.identityType,
+      identityId: fields.identityId,
+      deviceType: fields.deviceType,
+    });
+    if (!verifyEd25519(keys.publicKey, message, proof)) return proofInvalid(proofField);
+  } else if (policy.requireDeviceProof) {
+    return proofMissing(proofField, 'this relay runs with --require-device-proof');
+  }
   const badSignature: Refusal = {
     code: device.ErrorCode.INVALID_SIGNATURE,
     message: 'registration signature does not verify',
@@ -144,8 +268,17 @@ export function registerDevice(
           message: 'these device keys are registered to another identity',
         };
       }
+      if (known.deviceProof && proof.length === 0)
+        return proofMissing(proofField, 'this device registered with proofs and may not go without');
       const same = bytesEqual(sha256(signature), known.registrationHash);
-      return same || verifyRegistrationSignature(app.signingSecret, fields, signature) ? known : badSignature;
+      if (!same && !verifyRegistrationSignature(app.signingSecret, fields, signature)) return badSignature;
+      // A device that proves possession once is bound to proofs from then on (no downgrade).
+      if (proof.length > 0 && !known.deviceProof) {
+        store.devices.markProof(known.deviceId);
+        store.decisions.audit(nowMs, app.appId, undefined, known.deviceId, 'device.proof_bound');
+        return { ...known, deviceProof: true };
+      }
+      return known;
     }
     if (store.devices.byPqPublicKey(app.appId, keys.pqPublicKey)) {
       return {
@@ -188,6 +321,7 @@ export function registerDevice(
       registeredAt: nowMs,
       rotatedAt: undefined,
       revokedAt: undefined,
+      deviceProof: proof.length > 0,
     };
     store.devices.insert(record);
     if (pairingId !== undefined) {
@@ -198,6 +332,7 @@ export function registerDevice(
       identityType: record.identityType,
       deviceType: record.deviceType,
       via,
+      deviceProof: record.deviceProof,
     });
     return record;
   });

@@ -11,8 +11,15 @@
  * @module
  */
 import { device } from '@noxy-approval/proto';
-import { checkDeviceKeys, isRefusal, registerDevice, type Refusal } from './device-registration.js';
-import { errorResponse, okResponse } from './device-responses.js';
+import {
+  checkAuthenticateProof,
+  checkDeviceKeys,
+  checkRotationProof,
+  isRefusal,
+  registerDevice,
+  type Refusal,
+} from './device-registration.js';
+import { errorResponse, okResponse, signedOutcomeOf } from './device-responses.js';
 import type { DecisionEngine } from './engine.js';
 import type { DeviceSink } from './live-registry.js';
 import type { RelayLogger } from './logger.js';
@@ -32,6 +39,8 @@ export interface SessionContext {
   logger: RelayLogger;
   /** Per-connection rate limit, messages per second. */
   devicePerSecond: number;
+  /** `--require-device-proof`: refuse devices without proofs of possession (device-registration.ts). */
+  requireDeviceProof?: boolean;
 }
 
 interface Auth {
@@ -161,9 +170,9 @@ export class DeviceSession implements DeviceSink {
 
     switch (payload.$case) {
       case 'authenticate':
-        return this.#authenticate(req.appId, payload.value);
+        return this.#authenticate(req, payload.value);
       case 'registerDevice': {
-        const result = registerDevice(this.#ctx.store, app, payload.value, this.#ctx.now());
+        const result = registerDevice(this.#ctx.store, app, payload.value, this.#ctx.now(), req, this.#policy);
         if (isRefusal(result)) return result;
         const sessionId = this.#establish(result);
         return {
@@ -176,11 +185,19 @@ export class DeviceSession implements DeviceSink {
     }
   }
 
-  #authenticate(appId: string, auth: device.Authenticate): Answer {
+  get #policy() {
+    return { requireDeviceProof: this.#ctx.requireDeviceProof ?? false };
+  }
+
+  #authenticate(req: device.DeviceRequest, auth: device.Authenticate): Answer {
     const keys = checkDeviceKeys(auth.devicePubkeys, 'authenticate.device_pubkeys');
     if (isRefusal(keys)) return keys;
-    const dev = this.#ctx.store.devices.byPublicKey(appId, keys.publicKey);
-    if (!dev || !bytesEqual(dev.pqPublicKey, keys.pqPublicKey)) {
+    const found = this.#ctx.store.devices.byPublicKey(req.appId, keys.publicKey);
+    const dev = found && bytesEqual(found.pqPublicKey, keys.pqPublicKey) ? found : undefined;
+    // Proof of possession (no session for a replayed frame of a proof-bound device).
+    const refused = checkAuthenticateProof(auth, keys, req, dev, this.#policy);
+    if (refused) return refused;
+    if (!dev) {
       return { $case: 'authenticate', value: { requiresRegistration: true } };
     }
     if (dev.revokedAt !== undefined) return { code: E.DEVICE_REVOKED, message: 'device revoked' };
@@ -224,7 +241,7 @@ export class DeviceSession implements DeviceSink {
       case 'revokeDevice':
         return this.#revoke(dev, payload.value);
       case 'rotateDeviceKeys':
-        return this.#rotate(dev, payload.value);
+        return this.#rotate(dev, payload.value, req.timestamp);
     }
   }
 
@@ -259,7 +276,9 @@ export class DeviceSession implements DeviceSink {
         code: E.INVALID_REQUEST,
         message: `"decision_outcome.outcome" expected APPROVE (0) or REJECT (1), got ${o.outcome}`,
       };
-    const result = this.#ctx.engine.decide(dev, o.decisionId, value, o.receivedAt);
+    const signed = signedOutcomeOf(dev, o, value === 'APPROVED' ? 'APPROVE' : 'REJECT');
+    if (signed && 'code' in signed) return signed;
+    const result = this.#ctx.engine.decide(dev, o.decisionId, value, o.receivedAt, signed);
     if (result.kind === 'unknown') return { code: E.INVALID_REQUEST, message: 'unknown decision_id for this device' };
     if (result.kind === 'expired') return { code: E.INVALID_REQUEST, message: 'decision expired' };
     const outcome =
@@ -285,7 +304,7 @@ export class DeviceSession implements DeviceSink {
     return { $case: 'revokeDevice', value: { revokedDeviceId: dev.deviceId } };
   }
 
-  #rotate(dev: DeviceRecord, r: device.RotateDeviceKeys): Answer {
+  #rotate(dev: DeviceRecord, r: device.RotateDeviceKeys, timestamp: bigint): Answer {
     const keys = checkDeviceKeys(r.newPubkeys, 'rotate_device_keys.new_pubkeys');
     if (isRefusal(keys)) return keys;
     const claimed = r.identityId !== '' ? r.identityId : (r.walletAddress ?? '');
@@ -295,6 +314,8 @@ export class DeviceSession implements DeviceSink {
         message: '"rotate_device_keys.identity_id" is not the identity of this device',
       };
     }
+    const announced = checkRotationProof(dev, r, keys, timestamp, this.#policy);
+    if (announced && isRefusal(announced)) return announced;
     const { store, now } = this.#ctx;
     return store.transaction((): Answer => {
       const clash =
@@ -309,6 +330,7 @@ export class DeviceSession implements DeviceSink {
       const t = now();
       if (!store.devices.rotate(dev.deviceId, keys.publicKey, keys.pqPublicKey, t))
         return { code: E.DEVICE_REVOKED, message: 'device revoked' };
+      if (announced) store.devices.addRotation(dev.deviceId, announced);
       store.decisions.audit(t, dev.appId, undefined, dev.deviceId, 'device.rotated');
       return { $case: 'rotateDeviceKeys', value: { rotatedAt: BigInt(t) } };
     });

@@ -24,6 +24,7 @@ import {
   type DeviceRecord,
   type FinalOutcome,
   type RelayStore,
+  type SignedOutcome,
 } from './store/index.js';
 
 /** A RouteDecision (or v1 PushNotification) after validation. */
@@ -56,7 +57,14 @@ export class QuotaExhaustedError extends Error {
 export type OutcomeQuery =
   | { found: false }
   | { found: true; pending: true; outcome: 'PENDING' }
-  | { found: true; pending: false; outcome: FinalOutcome };
+  | {
+      found: true;
+      pending: false;
+      outcome: FinalOutcome;
+      /** The deciding device and its outcome signature, when it sent one (docs/security.md). */
+      deviceId?: string | undefined;
+      signed?: SignedOutcome | undefined;
+    };
 
 /** Result of a device's `decision_outcome`. */
 export type DecideResult =
@@ -186,7 +194,7 @@ export class DecisionEngine {
       this.#expireIfDue(decision, now(), notices);
       const final = store.decisions.getOutcome(key);
       return final
-        ? { found: true, pending: false, outcome: final.outcome }
+        ? { found: true, pending: false, outcome: final.outcome, deviceId: final.deviceId, signed: final.signed }
         : { found: true, pending: true, outcome: 'PENDING' };
     });
     this.#dispatch(notices);
@@ -218,7 +226,13 @@ export class DecisionEngine {
    * A device's answer. The first answer closes the decision for the whole identity; the other
    * devices that saw it get `decision_routed`; later answers change nothing.
    */
-  decide(dev: DeviceRecord, decisionId: string, outcome: 'APPROVED' | 'REJECTED', receivedAt: bigint): DecideResult {
+  decide(
+    dev: DeviceRecord,
+    decisionId: string,
+    outcome: 'APPROVED' | 'REJECTED',
+    receivedAt: bigint,
+    signed?: SignedOutcome,
+  ): DecideResult {
     const { store, now } = this.#o;
     const d = store.decisions;
     const notices: Notice[] = [];
@@ -237,6 +251,8 @@ export class DecisionEngine {
         deviceId: dev.deviceId,
         decidedAt: t,
         receivedAt: Number(receivedAt) || undefined,
+        // Stored as sent, for the agent to verify; the relay cannot check what it cannot read.
+        signed,
       });
       d.markRouted(dev.appId, decisionId, dev.deviceId, t);
       d.audit(

@@ -47,6 +47,13 @@ export interface RelayOptions {
   /** Return devices' Ed25519 keys from GetIdentityDevices; default false (README "Security"). */
   exposeDeviceSigningKeys?: boolean;
   /**
+   * Refuse every authenticate / register_device / rotate_device_keys without a valid Ed25519
+   * proof of possession (docs/security.md "Security model"); default false, so the official
+   * device SDKs (which send none) keep working. Devices that registered with a proof need one
+   * either way.
+   */
+  requireDeviceProof?: boolean;
+  /**
    * Folder served as static files on the HTTP port; default the device web approval page
    * (`webPageDir()` of `@noxy-approval/device`). `false` serves no files.
    */
@@ -79,6 +86,7 @@ export interface ResolvedOptions {
   sweepIntervalMs: number;
   maxCiphertextBytes: number;
   exposeDeviceSigningKeys: boolean;
+  requireDeviceProof: boolean;
   webRoot: string | undefined;
   /** True when `webRoot` is the built-in page. */
   defaultWebRoot: boolean;
@@ -94,6 +102,12 @@ function isOrigin(v: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+function bool(value: unknown, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalidOption(field, 'true or false', value);
+  return value;
 }
 
 function int(value: unknown, field: string, min: number, max: number, fallback: number): number {
@@ -183,6 +197,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     sweepIntervalMs: int(options.sweepIntervalMs, 'sweepIntervalMs', 10, 3_600_000, 1_000),
     maxCiphertextBytes: int(options.maxCiphertextBytes, 'maxCiphertextBytes', 16, 4 << 20, 1 << 20),
     exposeDeviceSigningKeys: options.exposeDeviceSigningKeys ?? false,
+    requireDeviceProof: bool(options.requireDeviceProof, 'requireDeviceProof'),
     webRoot: options.webRoot === undefined ? webPageDir() : options.webRoot || undefined,
     defaultWebRoot: options.webRoot === undefined,
     allowedOrigins: allowedOrigins.map((o) => new URL(o).origin),

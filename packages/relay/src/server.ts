@@ -126,6 +126,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     now,
     logger,
     devicePerSecond: o.devicePerSecond,
+    requireDeviceProof: o.requireDeviceProof,
   };
   const agentCtx: AgentContext = {
     store,

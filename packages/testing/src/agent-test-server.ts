@@ -25,8 +25,10 @@ export type MethodName =
   | 'PushGetIdentityDevices';
 
 /** A device of the table, with its ML-KEM-768 secret key when the server generated it. */
-export interface TestDevice extends agent.IdentityDevice {
+export interface TestDevice extends Omit<agent.IdentityDevice, 'keyRotations'> {
   secretKey?: Uint8Array;
+  /** Announced key rotations (noxy-approval extension), oldest first. */
+  keyRotations?: agent.KeyRotation[];
 }
 
 /** One call as the server saw it. */
@@ -61,6 +63,11 @@ export interface OutcomeStep {
   outcome: agent.DecisionOutcome | number;
   /** Defaults to `outcome === PENDING`. */
   pending?: boolean;
+  /**
+   * The signed-outcome extension fields to answer with (`device_signature`, `device_id`, …), so a
+   * test can play a relay that forwards, forges or replays device signatures.
+   */
+  signed?: Partial<Omit<agent.GetDecisionOutcomeResponse, 'requestId' | 'pending' | 'outcome'>>;
 }
 
 /** Options of {@link AgentTestServer.start}. */
@@ -121,7 +128,13 @@ export class AgentTestServer {
       const list = self.devices.get(String(req.identityId)) ?? [];
       return {
         requestId: req.requestId,
-        devices: list.map(({ deviceId, publicKey, pqPublicKey }) => ({ deviceId, publicKey, pqPublicKey })),
+        devices: list.map(({ deviceId, publicKey, pqPublicKey, keyRotations, deviceProof }) => ({
+          deviceId,
+          publicKey,
+          pqPublicKey,
+          keyRotations: keyRotations ?? [],
+          ...(deviceProof !== undefined ? { deviceProof } : {}),
+        })),
       };
     };
     const outcome = (req: Record<string, unknown>) => {
@@ -133,7 +146,7 @@ export class AgentTestServer {
         outcome: agent.DecisionOutcome.DECISION_OUTCOME_PENDING,
       };
       const pending = step.pending ?? step.outcome === agent.DecisionOutcome.DECISION_OUTCOME_PENDING;
-      return { requestId: req.requestId, pending, outcome: step.outcome };
+      return { requestId: req.requestId, pending, outcome: step.outcome, ...step.signed };
     };
     server.addService(agent.AgentServiceService, {
       routeDecision: self.handle('RouteDecision', route('RouteDecision')),

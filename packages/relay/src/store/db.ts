@@ -17,7 +17,7 @@ export type Db = Database.Database;
 export const DB_FILE_NAME = 'relay.db';
 
 /** Version of the schema below, kept in `meta.schema_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS devices (
   registered_via    TEXT NOT NULL,          -- 'secret' | 'pairing'
   registered_at     INTEGER NOT NULL,
   rotated_at        INTEGER,
-  revoked_at        INTEGER
+  revoked_at        INTEGER,
+  device_proof      INTEGER NOT NULL DEFAULT 0 -- 1 once registered with a proof: never again without (v2)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS devices_by_key ON devices (app_id, public_key);
 CREATE UNIQUE INDEX IF NOT EXISTS devices_by_pq_key ON devices (app_id, pq_public_key);
@@ -110,7 +111,21 @@ CREATE TABLE IF NOT EXISTS outcomes (
   device_id   TEXT,                         -- NULL for EXPIRED
   decided_at  INTEGER NOT NULL,
   received_at INTEGER,
+  device_signature   BLOB,                  -- the device's Ed25519 outcome signature (v2), verified by agents
+  signed_decided_at  INTEGER,               -- decided-at as signed (device clock, v2)
+  signed_action_hash TEXT,                  -- action_hash as signed (v2)
   PRIMARY KEY (app_id, decision_id, identity_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS device_rotations (  -- v2: announced key rotations, for pinned agents
+  device_id         TEXT NOT NULL,
+  seq               INTEGER NOT NULL,
+  old_public_key    BLOB NOT NULL,
+  new_public_key    BLOB NOT NULL,
+  new_pq_public_key BLOB NOT NULL,
+  rotated_at        INTEGER NOT NULL,         -- the signed timestamp
+  signature         BLOB NOT NULL,            -- Ed25519 by old_public_key
+  PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS route_requests (
@@ -133,6 +148,23 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_by_decision ON audit_events (app_id, decision_id);
 `;
+
+// Columns added in schema v2 (issue 12: device proofs and signed outcomes), by table.
+const V2_COLUMNS: Record<string, Record<string, string>> = {
+  devices: { device_proof: 'INTEGER NOT NULL DEFAULT 0' },
+  outcomes: { device_signature: 'BLOB', signed_decided_at: 'INTEGER', signed_action_hash: 'TEXT' },
+};
+
+// Adds the v2 columns to tables of a v1 database; a fresh database gets them from SCHEMA.
+function migrateToV2(db: Db): void {
+  for (const [table, columns] of Object.entries(V2_COLUMNS)) {
+    const have = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+    if (have.size === 0) continue;
+    for (const [name, type] of Object.entries(columns)) {
+      if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+    }
+  }
+}
 
 /**
  * Opens (creating if needed) the relay database with the durability pragmas and schema.
@@ -157,11 +189,15 @@ export function openDatabase(dataDir: string): { db: Db; path: string } {
     db.pragma('synchronous = FULL');
     // The CLI's `app create` / `pair` may write while `start` runs: wait instead of failing.
     db.pragma('busy_timeout = 5000');
+    // A v1 database keeps its tables (CREATE … IF NOT EXISTS): add the v2 columns first.
+    migrateToV2(db);
     db.exec(SCHEMA);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
       | { value: string }
       | undefined;
     if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    else if (Number(row.value) < SCHEMA_VERSION)
+      db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), 'schema_version');
     else if (Number(row.value) > SCHEMA_VERSION) {
       throw new Error(
         `relay database schema ${row.value} is newer than this relay (${SCHEMA_VERSION}); upgrade noxy-relay`,

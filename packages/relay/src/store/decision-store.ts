@@ -48,6 +48,15 @@ export interface OutcomeRecord extends DecisionKey {
   deviceId: string | undefined;
   decidedAt: number;
   receivedAt: number | undefined;
+  /** The device's outcome signature and what it covers (noxy-approval extension), when sent. */
+  signed?: SignedOutcome | undefined;
+}
+
+/** A device's outcome signature as received; the relay stores it, agents verify it. */
+export interface SignedOutcome {
+  signature: Buffer;
+  decidedAt: number;
+  actionHash: string;
 }
 
 /** An open delivery joined with its decision, as drained on subscribe. */
@@ -105,6 +114,9 @@ interface OutcomeRow {
   device_id: string | null;
   decided_at: number;
   received_at: number | null;
+  device_signature: Buffer | null;
+  signed_decided_at: number | null;
+  signed_action_hash: string | null;
 }
 
 const toDecision = (raw: unknown): DecisionRecord => {
@@ -147,6 +159,14 @@ const toOutcome = (raw: unknown): OutcomeRecord => {
     deviceId: r.device_id ?? undefined,
     decidedAt: r.decided_at,
     receivedAt: r.received_at ?? undefined,
+    signed:
+      r.device_signature === null
+        ? undefined
+        : {
+            signature: r.device_signature,
+            decidedAt: r.signed_decided_at ?? 0,
+            actionHash: r.signed_action_hash ?? '',
+          },
   };
 };
 
@@ -205,8 +225,9 @@ export class DecisionStore {
       ),
       getOutcome: db.prepare(`SELECT * FROM outcomes WHERE ${key}`),
       insertOutcome: db.prepare(
-        `INSERT OR IGNORE INTO outcomes (app_id, decision_id, identity_id, outcome, device_id, decided_at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO outcomes (app_id, decision_id, identity_id, outcome, device_id, decided_at, received_at,
+           device_signature, signed_decided_at, signed_action_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       finalize: db.prepare(`UPDATE decisions SET status = ? WHERE ${key} AND status IN ${OPEN}`),
       getRequest: db.prepare('SELECT status, decision_id FROM route_requests WHERE app_id = ? AND request_id = ?'),
@@ -319,6 +340,9 @@ export class DecisionStore {
         o.deviceId ?? null,
         o.decidedAt,
         o.receivedAt ?? null,
+        o.signed?.signature ?? null,
+        o.signed?.decidedAt ?? null,
+        o.signed?.actionHash ?? null,
       ).changes === 1;
     if (inserted) this.#s.finalize.run(o.outcome, o.appId, o.decisionId, o.identityId);
     return inserted;

@@ -20,6 +20,20 @@ export interface DeviceRecord {
   registeredAt: number;
   rotatedAt: number | undefined;
   revokedAt: number | undefined;
+  /**
+   * True once the device registered with a proof of possession: it can never again go without.
+   * Always set on records read from the store; absent on insert means false.
+   */
+  deviceProof?: boolean;
+}
+
+/** One announced key rotation, signed by the key it replaced (docs/protocol.md "Key rotation"). */
+export interface KeyRotationRecord {
+  oldPublicKey: Buffer;
+  newPublicKey: Buffer;
+  newPqPublicKey: Buffer;
+  rotatedAt: number;
+  signature: Buffer;
 }
 
 interface DeviceRow {
@@ -35,6 +49,7 @@ interface DeviceRow {
   registered_at: number;
   rotated_at: number | null;
   revoked_at: number | null;
+  device_proof: number;
 }
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
@@ -50,6 +65,7 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
   registeredAt: r.registered_at,
   rotatedAt: r.rotated_at ?? undefined,
   revokedAt: r.revoked_at ?? undefined,
+  deviceProof: r.device_proof === 1,
 });
 
 /** Prepared statements over devices. */
@@ -62,11 +78,14 @@ export class DeviceStore {
   readonly #rotate;
   readonly #revoke;
   readonly #counts;
+  readonly #markProof;
+  readonly #addRotation;
+  readonly #rotations;
 
   constructor(db: Db) {
     this.#insert = db.prepare(
       `INSERT INTO devices (device_id, app_id, identity_type, identity_id, public_key, pq_public_key, device_type,
-        registration_hash, registered_via, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        registration_hash, registered_via, registered_at, device_proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#byId = db.prepare('SELECT * FROM devices WHERE device_id = ?');
     this.#byKey = db.prepare('SELECT * FROM devices WHERE app_id = ? AND public_key = ?');
@@ -79,6 +98,12 @@ export class DeviceStore {
       'UPDATE devices SET public_key = ?, pq_public_key = ?, rotated_at = ? WHERE device_id = ? AND revoked_at IS NULL',
     );
     this.#revoke = db.prepare('UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL');
+    this.#markProof = db.prepare('UPDATE devices SET device_proof = 1 WHERE device_id = ?');
+    this.#addRotation = db.prepare(
+      `INSERT INTO device_rotations (device_id, seq, old_public_key, new_public_key, new_pq_public_key, rotated_at,
+        signature) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM device_rotations WHERE device_id = ?`,
+    );
+    this.#rotations = db.prepare('SELECT * FROM device_rotations WHERE device_id = ? ORDER BY seq');
     this.#counts = db.prepare(
       'SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE revoked_at IS NULL) AS active FROM devices',
     );
@@ -97,7 +122,37 @@ export class DeviceStore {
       d.registrationHash,
       d.registeredVia,
       d.registeredAt,
+      d.deviceProof ? 1 : 0,
     );
+  }
+
+  /** Binds a device to proofs of possession from now on (no downgrade, docs/security.md). */
+  markProof(deviceId: string): void {
+    this.#markProof.run(deviceId);
+  }
+
+  /** Records an announced key rotation. */
+  addRotation(deviceId: string, r: KeyRotationRecord): void {
+    this.#addRotation.run(deviceId, r.oldPublicKey, r.newPublicKey, r.newPqPublicKey, r.rotatedAt, r.signature, deviceId);
+  }
+
+  /** The device's announced key rotations, oldest first. */
+  rotations(deviceId: string): KeyRotationRecord[] {
+    return (
+      this.#rotations.all(deviceId) as {
+        old_public_key: Buffer;
+        new_public_key: Buffer;
+        new_pq_public_key: Buffer;
+        rotated_at: number;
+        signature: Buffer;
+      }[]
+    ).map((r) => ({
+      oldPublicKey: r.old_public_key,
+      newPublicKey: r.new_public_key,
+      newPqPublicKey: r.new_pq_public_key,
+      rotatedAt: r.rotated_at,
+      signature: r.signature,
+    }));
   }
 
   /** The device with this id (revoked or not). */

@@ -151,7 +151,7 @@ export class RelayStore {
 }
 
 export type { AppRecord, PairingRecord } from './app-store.js';
-export type { DeviceRecord } from './device-store.js';
+export type { DeviceRecord, KeyRotationRecord } from './device-store.js';
 export type {
   AuditEvent,
   DecisionKey,
@@ -161,6 +161,7 @@ export type {
   DeliveryStatus,
   FinalOutcome,
   OutcomeRecord,
+  SignedOutcome,
 } from './decision-store.js';
 export { isFinal } from './decision-store.js';
 export type { DurabilitySettings } from './db.js';

@@ -195,6 +195,31 @@ export interface GetDecisionOutcomeResponse {
   requestId: string;
   pending: boolean;
   outcome: DecisionOutcome;
+  /**
+   * noxy-approval extension (docs/protocol.md "Signed outcomes"): the deciding device's Ed25519
+   * signature and the fields it covers, as the device sent them. Empty for an unsigned outcome.
+   */
+  deviceSignature?:
+    | Buffer
+    | undefined;
+  /** the deciding device */
+  deviceId?:
+    | string
+    | undefined;
+  /** ms since epoch, device clock, as signed */
+  decidedAt?:
+    | bigint
+    | undefined;
+  /** the decision id the device signed */
+  signedDecisionId?:
+    | string
+    | undefined;
+  /** the action_hash the device signed ('' when none) */
+  actionHash?:
+    | string
+    | undefined;
+  /** the app id the device signed */
+  appId?: string | undefined;
 }
 
 export interface GetQuotaRequest {
@@ -220,6 +245,27 @@ export interface IdentityDevice {
   publicKey: Buffer;
   /** ML-KEM-768, 1184 bytes */
   pqPublicKey: Buffer;
+  /**
+   * noxy-approval extension: every key rotation of this device, oldest first, each signed by the
+   * key it replaced (docs/protocol.md "Key rotation"), so a pinned agent can follow the chain.
+   */
+  keyRotations: KeyRotation[];
+  /** true once the device registered with a proof of possession */
+  deviceProof?: boolean | undefined;
+}
+
+/** noxy-approval extension: one announced key rotation. */
+export interface KeyRotation {
+  /** Ed25519, 32 bytes */
+  oldPublicKey: Buffer;
+  /** Ed25519, 32 bytes */
+  newPublicKey: Buffer;
+  /** ML-KEM-768, 1184 bytes */
+  newPqPublicKey: Buffer;
+  /** the signed timestamp, ms since epoch */
+  rotatedAt: bigint;
+  /** Ed25519 by old_public_key */
+  signature: Buffer;
 }
 
 export interface GetIdentityDevicesResponse {
@@ -643,7 +689,17 @@ export const GetDecisionOutcomeRequest: MessageFns<GetDecisionOutcomeRequest> = 
 };
 
 function createBaseGetDecisionOutcomeResponse(): GetDecisionOutcomeResponse {
-  return { requestId: "", pending: false, outcome: 0 };
+  return {
+    requestId: "",
+    pending: false,
+    outcome: 0,
+    deviceSignature: undefined,
+    deviceId: undefined,
+    decidedAt: undefined,
+    signedDecisionId: undefined,
+    actionHash: undefined,
+    appId: undefined,
+  };
 }
 
 export const GetDecisionOutcomeResponse: MessageFns<GetDecisionOutcomeResponse> = {
@@ -656,6 +712,27 @@ export const GetDecisionOutcomeResponse: MessageFns<GetDecisionOutcomeResponse> 
     }
     if (message.outcome !== 0) {
       writer.uint32(24).int32(message.outcome);
+    }
+    if (message.deviceSignature !== undefined) {
+      writer.uint32(802).bytes(message.deviceSignature);
+    }
+    if (message.deviceId !== undefined) {
+      writer.uint32(810).string(message.deviceId);
+    }
+    if (message.decidedAt !== undefined) {
+      if (BigInt.asUintN(64, message.decidedAt) !== message.decidedAt) {
+        throw new globalThis.Error("value provided for field message.decidedAt of type uint64 too large");
+      }
+      writer.uint32(816).uint64(message.decidedAt);
+    }
+    if (message.signedDecisionId !== undefined) {
+      writer.uint32(826).string(message.signedDecisionId);
+    }
+    if (message.actionHash !== undefined) {
+      writer.uint32(834).string(message.actionHash);
+    }
+    if (message.appId !== undefined) {
+      writer.uint32(842).string(message.appId);
     }
     return writer;
   },
@@ -697,6 +774,54 @@ export const GetDecisionOutcomeResponse: MessageFns<GetDecisionOutcomeResponse> 
             message.outcome = reader.int32() as any;
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.deviceSignature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 101: {
+            if (tag !== 810) {
+              break;
+            }
+
+            message.deviceId = reader.string();
+            continue;
+          }
+          case 102: {
+            if (tag !== 816) {
+              break;
+            }
+
+            message.decidedAt = reader.uint64() as bigint;
+            continue;
+          }
+          case 103: {
+            if (tag !== 826) {
+              break;
+            }
+
+            message.signedDecisionId = reader.string();
+            continue;
+          }
+          case 104: {
+            if (tag !== 834) {
+              break;
+            }
+
+            message.actionHash = reader.string();
+            continue;
+          }
+          case 105: {
+            if (tag !== 842) {
+              break;
+            }
+
+            message.appId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -718,6 +843,36 @@ export const GetDecisionOutcomeResponse: MessageFns<GetDecisionOutcomeResponse> 
         : "",
       pending: isSet(object.pending) ? globalThis.Boolean(object.pending) : false,
       outcome: isSet(object.outcome) ? decisionOutcomeFromJSON(object.outcome) : 0,
+      deviceSignature: isSet(object.deviceSignature)
+        ? Buffer.from(bytesFromBase64(object.deviceSignature))
+        : isSet(object.device_signature)
+        ? Buffer.from(bytesFromBase64(object.device_signature))
+        : undefined,
+      deviceId: isSet(object.deviceId)
+        ? globalThis.String(object.deviceId)
+        : isSet(object.device_id)
+        ? globalThis.String(object.device_id)
+        : undefined,
+      decidedAt: isSet(object.decidedAt)
+        ? BigInt(object.decidedAt)
+        : isSet(object.decided_at)
+        ? BigInt(object.decided_at)
+        : undefined,
+      signedDecisionId: isSet(object.signedDecisionId)
+        ? globalThis.String(object.signedDecisionId)
+        : isSet(object.signed_decision_id)
+        ? globalThis.String(object.signed_decision_id)
+        : undefined,
+      actionHash: isSet(object.actionHash)
+        ? globalThis.String(object.actionHash)
+        : isSet(object.action_hash)
+        ? globalThis.String(object.action_hash)
+        : undefined,
+      appId: isSet(object.appId)
+        ? globalThis.String(object.appId)
+        : isSet(object.app_id)
+        ? globalThis.String(object.app_id)
+        : undefined,
     };
   },
 
@@ -732,6 +887,24 @@ export const GetDecisionOutcomeResponse: MessageFns<GetDecisionOutcomeResponse> 
     if (message.outcome !== 0) {
       obj.outcome = decisionOutcomeToJSON(message.outcome);
     }
+    if (message.deviceSignature !== undefined) {
+      obj.deviceSignature = base64FromBytes(message.deviceSignature);
+    }
+    if (message.deviceId !== undefined) {
+      obj.deviceId = message.deviceId;
+    }
+    if (message.decidedAt !== undefined) {
+      obj.decidedAt = message.decidedAt.toString();
+    }
+    if (message.signedDecisionId !== undefined) {
+      obj.signedDecisionId = message.signedDecisionId;
+    }
+    if (message.actionHash !== undefined) {
+      obj.actionHash = message.actionHash;
+    }
+    if (message.appId !== undefined) {
+      obj.appId = message.appId;
+    }
     return obj;
   },
 
@@ -743,6 +916,14 @@ export const GetDecisionOutcomeResponse: MessageFns<GetDecisionOutcomeResponse> 
     message.requestId = object.requestId ?? "";
     message.pending = object.pending ?? false;
     message.outcome = object.outcome ?? 0;
+    message.deviceSignature = object.deviceSignature ?? undefined;
+    message.deviceId = object.deviceId ?? undefined;
+    message.decidedAt = (object.decidedAt !== undefined && object.decidedAt !== null)
+      ? BigInt(object.decidedAt)
+      : undefined;
+    message.signedDecisionId = object.signedDecisionId ?? undefined;
+    message.actionHash = object.actionHash ?? undefined;
+    message.appId = object.appId ?? undefined;
     return message;
   },
 };
@@ -1073,7 +1254,13 @@ export const GetIdentityDevicesRequest: MessageFns<GetIdentityDevicesRequest> = 
 };
 
 function createBaseIdentityDevice(): IdentityDevice {
-  return { deviceId: "", publicKey: Buffer.alloc(0), pqPublicKey: Buffer.alloc(0) };
+  return {
+    deviceId: "",
+    publicKey: Buffer.alloc(0),
+    pqPublicKey: Buffer.alloc(0),
+    keyRotations: [],
+    deviceProof: undefined,
+  };
 }
 
 export const IdentityDevice: MessageFns<IdentityDevice> = {
@@ -1086,6 +1273,12 @@ export const IdentityDevice: MessageFns<IdentityDevice> = {
     }
     if (message.pqPublicKey.length !== 0) {
       writer.uint32(26).bytes(message.pqPublicKey);
+    }
+    for (const v of message.keyRotations) {
+      KeyRotation.encode(v!, writer.uint32(802).fork()).join();
+    }
+    if (message.deviceProof !== undefined) {
+      writer.uint32(808).bool(message.deviceProof);
     }
     return writer;
   },
@@ -1127,6 +1320,22 @@ export const IdentityDevice: MessageFns<IdentityDevice> = {
             message.pqPublicKey = Buffer.from(reader.bytes());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.keyRotations.push(KeyRotation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.deviceProof = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1156,6 +1365,16 @@ export const IdentityDevice: MessageFns<IdentityDevice> = {
         : isSet(object.pq_public_key)
         ? Buffer.from(bytesFromBase64(object.pq_public_key))
         : Buffer.alloc(0),
+      keyRotations: globalThis.Array.isArray(object?.keyRotations)
+        ? object.keyRotations.map((e: any) => KeyRotation.fromJSON(e))
+        : globalThis.Array.isArray(object?.key_rotations)
+        ? object.key_rotations.map((e: any) => KeyRotation.fromJSON(e))
+        : [],
+      deviceProof: isSet(object.deviceProof)
+        ? globalThis.Boolean(object.deviceProof)
+        : isSet(object.device_proof)
+        ? globalThis.Boolean(object.device_proof)
+        : undefined,
     };
   },
 
@@ -1170,6 +1389,12 @@ export const IdentityDevice: MessageFns<IdentityDevice> = {
     if (message.pqPublicKey.length !== 0) {
       obj.pqPublicKey = base64FromBytes(message.pqPublicKey);
     }
+    if (message.keyRotations?.length) {
+      obj.keyRotations = message.keyRotations.map((e) => KeyRotation.toJSON(e));
+    }
+    if (message.deviceProof !== undefined) {
+      obj.deviceProof = message.deviceProof;
+    }
     return obj;
   },
 
@@ -1181,6 +1406,166 @@ export const IdentityDevice: MessageFns<IdentityDevice> = {
     message.deviceId = object.deviceId ?? "";
     message.publicKey = object.publicKey ?? Buffer.alloc(0);
     message.pqPublicKey = object.pqPublicKey ?? Buffer.alloc(0);
+    message.keyRotations = object.keyRotations?.map((e) => KeyRotation.fromPartial(e)) || [];
+    message.deviceProof = object.deviceProof ?? undefined;
+    return message;
+  },
+};
+
+function createBaseKeyRotation(): KeyRotation {
+  return {
+    oldPublicKey: Buffer.alloc(0),
+    newPublicKey: Buffer.alloc(0),
+    newPqPublicKey: Buffer.alloc(0),
+    rotatedAt: 0n,
+    signature: Buffer.alloc(0),
+  };
+}
+
+export const KeyRotation: MessageFns<KeyRotation> = {
+  encode(message: KeyRotation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.oldPublicKey.length !== 0) {
+      writer.uint32(10).bytes(message.oldPublicKey);
+    }
+    if (message.newPublicKey.length !== 0) {
+      writer.uint32(18).bytes(message.newPublicKey);
+    }
+    if (message.newPqPublicKey.length !== 0) {
+      writer.uint32(26).bytes(message.newPqPublicKey);
+    }
+    if (message.rotatedAt !== 0n) {
+      if (BigInt.asUintN(64, message.rotatedAt) !== message.rotatedAt) {
+        throw new globalThis.Error("value provided for field message.rotatedAt of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.rotatedAt);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(42).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyRotation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyRotation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.oldPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.newPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.newPqPublicKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rotatedAt = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyRotation {
+    return {
+      oldPublicKey: isSet(object.oldPublicKey)
+        ? Buffer.from(bytesFromBase64(object.oldPublicKey))
+        : isSet(object.old_public_key)
+        ? Buffer.from(bytesFromBase64(object.old_public_key))
+        : Buffer.alloc(0),
+      newPublicKey: isSet(object.newPublicKey)
+        ? Buffer.from(bytesFromBase64(object.newPublicKey))
+        : isSet(object.new_public_key)
+        ? Buffer.from(bytesFromBase64(object.new_public_key))
+        : Buffer.alloc(0),
+      newPqPublicKey: isSet(object.newPqPublicKey)
+        ? Buffer.from(bytesFromBase64(object.newPqPublicKey))
+        : isSet(object.new_pq_public_key)
+        ? Buffer.from(bytesFromBase64(object.new_pq_public_key))
+        : Buffer.alloc(0),
+      rotatedAt: isSet(object.rotatedAt)
+        ? BigInt(object.rotatedAt)
+        : isSet(object.rotated_at)
+        ? BigInt(object.rotated_at)
+        : 0n,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: KeyRotation): unknown {
+    const obj: any = {};
+    if (message.oldPublicKey.length !== 0) {
+      obj.oldPublicKey = base64FromBytes(message.oldPublicKey);
+    }
+    if (message.newPublicKey.length !== 0) {
+      obj.newPublicKey = base64FromBytes(message.newPublicKey);
+    }
+    if (message.newPqPublicKey.length !== 0) {
+      obj.newPqPublicKey = base64FromBytes(message.newPqPublicKey);
+    }
+    if (message.rotatedAt !== 0n) {
+      obj.rotatedAt = message.rotatedAt.toString();
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyRotation>, I>>(base?: I): KeyRotation {
+    return KeyRotation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyRotation>, I>>(object: I): KeyRotation {
+    const message = createBaseKeyRotation();
+    message.oldPublicKey = object.oldPublicKey ?? Buffer.alloc(0);
+    message.newPublicKey = object.newPublicKey ?? Buffer.alloc(0);
+    message.newPqPublicKey = object.newPqPublicKey ?? Buffer.alloc(0);
+    message.rotatedAt = (object.rotatedAt !== undefined && object.rotatedAt !== null) ? BigInt(object.rotatedAt) : 0n;
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -257,7 +257,14 @@ export interface DecisionAck {
 }
 
 export interface Authenticate {
-  devicePubkeys?: DevicePublicKeys | undefined;
+  devicePubkeys?:
+    | DevicePublicKeys
+    | undefined;
+  /**
+   * noxy-approval extension (docs/protocol.md "Device proofs"): Ed25519 proof of possession of
+   * device_pubkeys.public_key over the frame (app id, request id, timestamp, nonce, keys).
+   */
+  deviceProof?: Buffer | undefined;
 }
 
 export interface RegisterDevice {
@@ -278,6 +285,11 @@ export interface RegisterDevice {
   type: string;
   identityType: IdentityType;
   identityId: string;
+  /**
+   * noxy-approval extension: Ed25519 proof of possession, as in Authenticate.device_proof, also
+   * covering the identity and device type.
+   */
+  deviceProof?: Buffer | undefined;
 }
 
 export interface DevicePublicKeys {
@@ -306,12 +318,30 @@ export interface RotateDeviceKeys {
   signature: Buffer;
   identityType: IdentityType;
   identityId: string;
+  /**
+   * noxy-approval extension: the OLD key's Ed25519 signature announcing new_pubkeys (covers the
+   * device id, identity, old and new keys and the frame timestamp).
+   */
+  rotationProof?: Buffer | undefined;
 }
 
 export interface DecisionOutcome {
   decisionId: string;
   outcome: DecisionOutcomeValue;
   receivedAt: bigint;
+  /**
+   * noxy-approval extension: the device's Ed25519 signature over (app id, identity id,
+   * decision id, outcome, action_hash, decided_at), verified by the agent, not the relay.
+   */
+  outcomeSignature?:
+    | Buffer
+    | undefined;
+  /** ms since epoch, device clock, as signed */
+  decidedAt?:
+    | bigint
+    | undefined;
+  /** the decrypted payload's action_hash as signed ('' when it has none) */
+  actionHash?: string | undefined;
 }
 
 export interface DeviceResponse {
@@ -828,13 +858,16 @@ export const DecisionAck: MessageFns<DecisionAck> = {
 };
 
 function createBaseAuthenticate(): Authenticate {
-  return { devicePubkeys: undefined };
+  return { devicePubkeys: undefined, deviceProof: undefined };
 }
 
 export const Authenticate: MessageFns<Authenticate> = {
   encode(message: Authenticate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.devicePubkeys !== undefined) {
       DevicePublicKeys.encode(message.devicePubkeys, writer.uint32(10).fork()).join();
+    }
+    if (message.deviceProof !== undefined) {
+      writer.uint32(802).bytes(message.deviceProof);
     }
     return writer;
   },
@@ -860,6 +893,14 @@ export const Authenticate: MessageFns<Authenticate> = {
             message.devicePubkeys = DevicePublicKeys.decode(reader, reader.uint32());
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.deviceProof = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -879,6 +920,11 @@ export const Authenticate: MessageFns<Authenticate> = {
         : isSet(object.device_pubkeys)
         ? DevicePublicKeys.fromJSON(object.device_pubkeys)
         : undefined,
+      deviceProof: isSet(object.deviceProof)
+        ? Buffer.from(bytesFromBase64(object.deviceProof))
+        : isSet(object.device_proof)
+        ? Buffer.from(bytesFromBase64(object.device_proof))
+        : undefined,
     };
   },
 
@@ -886,6 +932,9 @@ export const Authenticate: MessageFns<Authenticate> = {
     const obj: any = {};
     if (message.devicePubkeys !== undefined) {
       obj.devicePubkeys = DevicePublicKeys.toJSON(message.devicePubkeys);
+    }
+    if (message.deviceProof !== undefined) {
+      obj.deviceProof = base64FromBytes(message.deviceProof);
     }
     return obj;
   },
@@ -898,6 +947,7 @@ export const Authenticate: MessageFns<Authenticate> = {
     message.devicePubkeys = (object.devicePubkeys !== undefined && object.devicePubkeys !== null)
       ? DevicePublicKeys.fromPartial(object.devicePubkeys)
       : undefined;
+    message.deviceProof = object.deviceProof ?? undefined;
     return message;
   },
 };
@@ -912,6 +962,7 @@ function createBaseRegisterDevice(): RegisterDevice {
     type: "",
     identityType: 0,
     identityId: "",
+    deviceProof: undefined,
   };
 }
 
@@ -940,6 +991,9 @@ export const RegisterDevice: MessageFns<RegisterDevice> = {
     }
     if (message.identityId !== "") {
       writer.uint32(66).string(message.identityId);
+    }
+    if (message.deviceProof !== undefined) {
+      writer.uint32(802).bytes(message.deviceProof);
     }
     return writer;
   },
@@ -1021,6 +1075,14 @@ export const RegisterDevice: MessageFns<RegisterDevice> = {
             message.identityId = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.deviceProof = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1067,6 +1129,11 @@ export const RegisterDevice: MessageFns<RegisterDevice> = {
         : isSet(object.identity_id)
         ? globalThis.String(object.identity_id)
         : "",
+      deviceProof: isSet(object.deviceProof)
+        ? Buffer.from(bytesFromBase64(object.deviceProof))
+        : isSet(object.device_proof)
+        ? Buffer.from(bytesFromBase64(object.device_proof))
+        : undefined,
     };
   },
 
@@ -1096,6 +1163,9 @@ export const RegisterDevice: MessageFns<RegisterDevice> = {
     if (message.identityId !== "") {
       obj.identityId = message.identityId;
     }
+    if (message.deviceProof !== undefined) {
+      obj.deviceProof = base64FromBytes(message.deviceProof);
+    }
     return obj;
   },
 
@@ -1114,6 +1184,7 @@ export const RegisterDevice: MessageFns<RegisterDevice> = {
     message.type = object.type ?? "";
     message.identityType = object.identityType ?? 0;
     message.identityId = object.identityId ?? "";
+    message.deviceProof = object.deviceProof ?? undefined;
     return message;
   },
 };
@@ -1416,6 +1487,7 @@ function createBaseRotateDeviceKeys(): RotateDeviceKeys {
     signature: Buffer.alloc(0),
     identityType: 0,
     identityId: "",
+    rotationProof: undefined,
   };
 }
 
@@ -1435,6 +1507,9 @@ export const RotateDeviceKeys: MessageFns<RotateDeviceKeys> = {
     }
     if (message.identityId !== "") {
       writer.uint32(42).string(message.identityId);
+    }
+    if (message.rotationProof !== undefined) {
+      writer.uint32(802).bytes(message.rotationProof);
     }
     return writer;
   },
@@ -1492,6 +1567,14 @@ export const RotateDeviceKeys: MessageFns<RotateDeviceKeys> = {
             message.identityId = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.rotationProof = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1527,6 +1610,11 @@ export const RotateDeviceKeys: MessageFns<RotateDeviceKeys> = {
         : isSet(object.identity_id)
         ? globalThis.String(object.identity_id)
         : "",
+      rotationProof: isSet(object.rotationProof)
+        ? Buffer.from(bytesFromBase64(object.rotationProof))
+        : isSet(object.rotation_proof)
+        ? Buffer.from(bytesFromBase64(object.rotation_proof))
+        : undefined,
     };
   },
 
@@ -1547,6 +1635,9 @@ export const RotateDeviceKeys: MessageFns<RotateDeviceKeys> = {
     if (message.identityId !== "") {
       obj.identityId = message.identityId;
     }
+    if (message.rotationProof !== undefined) {
+      obj.rotationProof = base64FromBytes(message.rotationProof);
+    }
     return obj;
   },
 
@@ -1562,12 +1653,20 @@ export const RotateDeviceKeys: MessageFns<RotateDeviceKeys> = {
     message.signature = object.signature ?? Buffer.alloc(0);
     message.identityType = object.identityType ?? 0;
     message.identityId = object.identityId ?? "";
+    message.rotationProof = object.rotationProof ?? undefined;
     return message;
   },
 };
 
 function createBaseDecisionOutcome(): DecisionOutcome {
-  return { decisionId: "", outcome: 0, receivedAt: 0n };
+  return {
+    decisionId: "",
+    outcome: 0,
+    receivedAt: 0n,
+    outcomeSignature: undefined,
+    decidedAt: undefined,
+    actionHash: undefined,
+  };
 }
 
 export const DecisionOutcome: MessageFns<DecisionOutcome> = {
@@ -1583,6 +1682,18 @@ export const DecisionOutcome: MessageFns<DecisionOutcome> = {
         throw new globalThis.Error("value provided for field message.receivedAt of type uint64 too large");
       }
       writer.uint32(24).uint64(message.receivedAt);
+    }
+    if (message.outcomeSignature !== undefined) {
+      writer.uint32(802).bytes(message.outcomeSignature);
+    }
+    if (message.decidedAt !== undefined) {
+      if (BigInt.asUintN(64, message.decidedAt) !== message.decidedAt) {
+        throw new globalThis.Error("value provided for field message.decidedAt of type uint64 too large");
+      }
+      writer.uint32(808).uint64(message.decidedAt);
+    }
+    if (message.actionHash !== undefined) {
+      writer.uint32(818).string(message.actionHash);
     }
     return writer;
   },
@@ -1624,6 +1735,30 @@ export const DecisionOutcome: MessageFns<DecisionOutcome> = {
             message.receivedAt = reader.uint64() as bigint;
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.outcomeSignature = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.decidedAt = reader.uint64() as bigint;
+            continue;
+          }
+          case 102: {
+            if (tag !== 818) {
+              break;
+            }
+
+            message.actionHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1649,6 +1784,21 @@ export const DecisionOutcome: MessageFns<DecisionOutcome> = {
         : isSet(object.received_at)
         ? BigInt(object.received_at)
         : 0n,
+      outcomeSignature: isSet(object.outcomeSignature)
+        ? Buffer.from(bytesFromBase64(object.outcomeSignature))
+        : isSet(object.outcome_signature)
+        ? Buffer.from(bytesFromBase64(object.outcome_signature))
+        : undefined,
+      decidedAt: isSet(object.decidedAt)
+        ? BigInt(object.decidedAt)
+        : isSet(object.decided_at)
+        ? BigInt(object.decided_at)
+        : undefined,
+      actionHash: isSet(object.actionHash)
+        ? globalThis.String(object.actionHash)
+        : isSet(object.action_hash)
+        ? globalThis.String(object.action_hash)
+        : undefined,
     };
   },
 
@@ -1663,6 +1813,15 @@ export const DecisionOutcome: MessageFns<DecisionOutcome> = {
     if (message.receivedAt !== 0n) {
       obj.receivedAt = message.receivedAt.toString();
     }
+    if (message.outcomeSignature !== undefined) {
+      obj.outcomeSignature = base64FromBytes(message.outcomeSignature);
+    }
+    if (message.decidedAt !== undefined) {
+      obj.decidedAt = message.decidedAt.toString();
+    }
+    if (message.actionHash !== undefined) {
+      obj.actionHash = message.actionHash;
+    }
     return obj;
   },
 
@@ -1676,6 +1835,11 @@ export const DecisionOutcome: MessageFns<DecisionOutcome> = {
     message.receivedAt = (object.receivedAt !== undefined && object.receivedAt !== null)
       ? BigInt(object.receivedAt)
       : 0n;
+    message.outcomeSignature = object.outcomeSignature ?? undefined;
+    message.decidedAt = (object.decidedAt !== undefined && object.decidedAt !== null)
+      ? BigInt(object.decidedAt)
+      : undefined;
+    message.actionHash = object.actionHash ?? undefined;
     return message;
   },
 };
