@@ -15,6 +15,19 @@ afterEach(async () => {
 });
 
 const ask = new HumanMessage('Pay Bob 25.');
+
+type Options = Omit<Parameters<typeof approvalMiddleware>[0], 'client' | 'identity'>;
+/** A createAgent whose tools go through approvalMiddleware, asking the stack's identity. */
+const gatedAgent = (
+  model: ReturnType<typeof scriptedModel>,
+  tool: ReturnType<typeof transferTool>['transfer'],
+  options: Options,
+) =>
+  createAgent({
+    model,
+    tools: [tool],
+    middleware: [approvalMiddleware({ client: stack!.client, identity: stack!.identity, ...options })],
+  });
 const decisions = () => stack!.relay.status().decisions.total;
 
 describe('approvalMiddleware', () => {
@@ -22,11 +35,7 @@ describe('approvalMiddleware', () => {
     stack = await startLocalStack({ devices: [{ answer: 'approve' }] });
     const { transfer, runs } = transferTool();
     const model = scriptedModel([{ name: 'transfer_funds', args: { to: 'bob', amount: 25 }, id: 'call_1' }]);
-    const agent = createAgent({
-      model,
-      tools: [transfer],
-      middleware: [approvalMiddleware({ client: stack.client, identity: stack.identity, gate: ['transfer_funds'] })],
-    });
+    const agent = gatedAgent(model, transfer, { gate: ['transfer_funds'] });
     const result = await agent.invoke({ messages: [ask] });
     expect(runs).toEqual([{ to: 'bob', amount: 25 }]);
     const [seen] = toolMessagesSeen(model);
@@ -44,11 +53,7 @@ describe('approvalMiddleware', () => {
     stack = await startLocalStack({ devices: [{ answer: 'reject' }] });
     const { transfer, runs } = transferTool();
     const model = scriptedModel([{ name: 'transfer_funds', args: { to: 'bob', amount: 25 }, id: 'call_1' }]);
-    const agent = createAgent({
-      model,
-      tools: [transfer],
-      middleware: [approvalMiddleware({ client: stack.client, identity: stack.identity, gate: true })],
-    });
+    const agent = gatedAgent(model, transfer, { gate: true });
     await agent.invoke({ messages: [ask] });
     expect(runs).toEqual([]);
     const [seen] = toolMessagesSeen(model);
@@ -110,11 +115,7 @@ describe('approvalMiddleware', () => {
     stack = await startLocalStack({ devices: [{ answer: 'never' }] });
     const { transfer, runs } = transferTool();
     const model = scriptedModel([{ name: 'transfer_funds', args: { to: 'bob', amount: 25 }, id: 'call_1' }]);
-    const agent = createAgent({
-      model,
-      tools: [transfer],
-      middleware: [approvalMiddleware({ client: stack.client, identity: stack.identity, gate: ['delete_account'] })],
-    });
+    const agent = gatedAgent(model, transfer, { gate: ['delete_account'] });
     await agent.invoke({ messages: [ask] });
     expect(runs).toHaveLength(1);
     expect(decisions()).toBe(0);
@@ -127,11 +128,7 @@ describe('approvalMiddleware', () => {
       { name: 'transfer_funds', args: { to: 'bob', amount: 25 }, id: 'call_a' },
       { name: 'transfer_funds', args: { to: 'carol', amount: 40 }, id: 'call_b' },
     ]);
-    const agent = createAgent({
-      model,
-      tools: [transfer],
-      middleware: [approvalMiddleware({ client: stack.client, identity: stack.identity, gate: ['transfer_funds'] })],
-    });
+    const agent = gatedAgent(model, transfer, { gate: ['transfer_funds'] });
     const run = agent.invoke({ messages: [ask] });
     const inbox = stack.received[0]!;
     await until(() => inbox.length === 2, 10_000, 'both decisions at the device');
