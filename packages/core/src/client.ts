@@ -30,6 +30,7 @@ import { RetryBudget, withRetry } from './retry.js';
 import type { CallSettings, Transport } from './transport.js';
 import { waitForOutcome, type WaitResult } from './wait.js';
 import { assertDelivered, checkDecisionId, checkPollId, checkPositive, checkTtl } from './client-checks.js';
+import { checkWaitHint, MIN_WAIT_HINT_MS, WAIT_HINT_HEADER } from './wait-hint.js';
 
 export { assertDelivered, checkTtl, MAX_TTL_SECONDS } from './client-checks.js';
 
@@ -66,6 +67,12 @@ export interface NoxyClientOptions {
   kem?: KemChoice;
   /** App-wide polling budget for all waits of this client (default 20 polls/s). */
   pollsPerSecond?: number;
+  /**
+   * The wait hint (docs/protocol.md §12): how long, in ms, a wait asks the relay to hold each
+   * pending poll until the outcome changes — an integer 0 … 25,000, default 20,000; 0 sends no
+   * hint. Relays that ignore it (the official ones) are polled on the usual schedule.
+   */
+  waitHintMs?: number;
   /** Parallel RouteDecisions in one fan-out (default 16). */
   fanOutConcurrency?: number;
   /** PEM roots for a relay with a private CA. */
@@ -202,6 +209,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       : checkTtl(options.decisionTtlSeconds, 'decisionTtlSeconds');
   const pollsPerSecond = checkPositive(options.pollsPerSecond, 'pollsPerSecond', 20);
   const concurrency = Math.floor(checkPositive(options.fanOutConcurrency, 'fanOutConcurrency', 16));
+  const waitHintMs = checkWaitHint(options.waitHintMs);
   const timeouts: RpcTimeouts = {
     routeDecision: checkPositive(options.timeouts?.routeDecision, 'timeouts.routeDecision', 10_000),
     getDecisionOutcome: checkPositive(options.timeouts?.getDecisionOutcome, 'timeouts.getDecisionOutcome', 5_000),
@@ -355,16 +363,35 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     identity: Identity,
     signal: AbortSignal | undefined,
     remainingMs = Infinity,
-  ): Promise<OutcomeSnapshot> {
+    hint = false,
+  ): Promise<OutcomeSnapshot & { heldMs?: number }> {
     // Near a wait's deadline the RPC gets only the time left — but never under 2 s, so that a
     // distant relay can still answer the final poll at the deadline.
     const timeoutMs = Math.min(timeouts.getDecisionOutcome, Math.max(2_000, remainingMs));
+    // The wait hint asks for at most the time left; the call's deadline is the hold plus the usual
+    // poll deadline, and headers must still come within the latter (a relay that holds sends them
+    // at once), so a relay that hangs is noticed as soon as without the hint.
+    const holdMs = hint ? Math.floor(Math.min(waitHintMs, remainingMs)) : 0;
+    let heldMs: number | undefined;
+    const settings: CallSettings =
+      holdMs >= MIN_WAIT_HINT_MS
+        ? {
+            timeoutMs: holdMs + timeouts.getDecisionOutcome,
+            signal,
+            metadata: { [WAIT_HINT_HEADER]: String(holdMs) },
+            headersWithinMs: timeoutMs,
+            onHeaders: (headers) => {
+              const ack = Number(headers.get(WAIT_HINT_HEADER));
+              heldMs = Number.isInteger(ack) && ack > 0 && ack <= holdMs ? ack : undefined;
+            },
+          }
+        : { timeoutMs, signal };
     const res = await (await connect()).getDecisionOutcome(
       { requestId: randomUUID(), decisionId, identityId: identity.id },
-      { timeoutMs, signal },
+      settings,
     );
     relayUp = true;
-    return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending };
+    return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending, heldMs };
   }
 
   const client: NoxyClient = {
@@ -402,7 +429,10 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
           {
             clock,
             scheduler,
-            poll: async (s, remainingMs) => (await pollOnce(decisionId, id, s, remainingMs)).outcome,
+            poll: async (s, remainingMs) => {
+              const { outcome, heldMs } = await pollOnce(decisionId, id, s, remainingMs, waitHintMs > 0);
+              return { outcome, heldMs };
+            },
           },
         );
       } catch (err) {

@@ -7,6 +7,7 @@
 import {
   credentials,
   Metadata,
+  status,
   type CallOptions,
   type ChannelCredentials,
   type ClientUnaryCall,
@@ -47,6 +48,16 @@ export interface CallSettings {
    * once while grpc-js waits out its reconnect backoff (~1 s after a failed connect).
    */
   waitForReady?: boolean;
+  /** Extra request metadata of this call (e.g. the wait hint, docs/protocol.md §12). */
+  metadata?: Record<string, string>;
+  /** Called with the response headers when they arrive (before the answer). */
+  onHeaders?: (headers: { get(key: string): string | undefined }) => void;
+  /**
+   * Fail the call as timed out (`RELAY_UNAVAILABLE`) when the response headers have not come
+   * within this many ms, however long its deadline: a held call's deadline is long, but a relay
+   * that holds it says so at once, and one that answers at once sends them with the answer.
+   */
+  headersWithinMs?: number;
 }
 
 /** A unary RPC bound to the channel, the token and error mapping. */
@@ -83,17 +94,21 @@ export function createTransport(options: TransportOptions): Transport {
 
   function bind<Req, Res>(name: string, fn: Unary<Req, Res>, self: object): UnaryRpc<Req, Res> {
     const method = fn.bind(self) as Unary<Req, Res>;
-    return (request, { timeoutMs, signal, waitForReady }) =>
+    return (request, { timeoutMs, signal, waitForReady, metadata: extra, onHeaders, headersWithinMs }) =>
       new Promise<Res>((resolve, reject) => {
         if (closed) return reject(new NoxyError('CLOSED', `${name} failed: the client is closed`));
         if (signal?.aborted) return reject(abortError(signal));
+        let headerTimer: ReturnType<typeof setTimeout> | undefined;
         const onAbort = () => {
+          clearTimeout(headerTimer);
           call.cancel();
           reject(abortError(signal));
         };
         const md = metadata.clone();
+        for (const [key, value] of Object.entries(extra ?? {})) md.set(key, value);
         if (waitForReady) md.setOptions({ waitForReady: true });
         const call = method(request, md, { deadline: Date.now() + timeoutMs }, (err, res) => {
+          clearTimeout(headerTimer);
           inFlight.delete(call);
           signal?.removeEventListener('abort', onAbort);
           if (signal?.aborted) return reject(abortError(signal));
@@ -108,6 +123,31 @@ export function createTransport(options: TransportOptions): Transport {
         });
         inFlight.add(call);
         signal?.addEventListener('abort', onAbort, { once: true });
+        if (onHeaders || headersWithinMs !== undefined) {
+          call.once('metadata', (headers: Metadata) => {
+            clearTimeout(headerTimer);
+            onHeaders?.({
+              get: (key) => {
+                const value = headers.get(key)[0];
+                return value === undefined ? undefined : value.toString();
+              },
+            });
+          });
+        }
+        if (headersWithinMs !== undefined && headersWithinMs < timeoutMs) {
+          headerTimer = setTimeout(() => {
+            inFlight.delete(call);
+            signal?.removeEventListener('abort', onAbort);
+            call.cancel();
+            // Reported as the deadline it stands for (same code, message and retry rules).
+            const timedOut = Object.assign(new Error('no response headers'), {
+              code: status.DEADLINE_EXCEEDED,
+              details: `the relay sent no response headers within ${headersWithinMs} ms`,
+              metadata: new Metadata(),
+            });
+            reject(toNoxyError(timedOut, name, token, options.endpoint));
+          }, headersWithinMs);
+        }
       });
   }
 

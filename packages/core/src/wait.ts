@@ -10,6 +10,11 @@
  * - Transient relay errors (unavailable, rate limited) are retried inside the deadline;
  *   anything else ends the wait with a `NoxyError`. An AbortSignal cancels the in-flight RPC
  *   and the timer at once.
+ * - With the wait hint (docs/protocol.md §12) a poll may be held by the relay until the outcome
+ *   changes. A poll the relay says it held, and that lasted at least half the hold, is followed
+ *   by the next one at once (still taking a token); any other answer — a relay that ignores the
+ *   hint, or one that answered a held call early (e.g. shutting down) — is followed by the
+ *   backoff above, so such a relay sees exactly the polls it saw without the hint.
  * @module
  */
 import { backoffDelay, POLL_BACKOFF, type BackoffPolicy } from './backoff.js';
@@ -46,6 +51,13 @@ export interface WaitLoopOptions {
   onPoll?: (info: { polls: number; outcome: DecisionOutcome; elapsedMs: number }) => void;
 }
 
+/** A poll's answer, and whether the relay held it (the wait hint). */
+export interface PollAnswer {
+  outcome: DecisionOutcome;
+  /** The hold the relay acknowledged, ms; undefined when it answered without holding. */
+  heldMs?: number | undefined;
+}
+
 /** What the loop needs from its surroundings. */
 export interface WaitDeps {
   /**
@@ -53,7 +65,7 @@ export interface WaitDeps {
    * deadline: an implementation shortens its RPC deadline towards it (the client keeps at
    * least 2 s), so a stuck call overruns the limit by little.
    */
-  poll(signal: AbortSignal | undefined, remainingMs: number): Promise<DecisionOutcome>;
+  poll(signal: AbortSignal | undefined, remainingMs: number): Promise<DecisionOutcome | PollAnswer>;
   clock: Clock;
   scheduler: PollScheduler;
 }
@@ -110,8 +122,10 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
   let polls = 0;
   let lastError: unknown;
   let answered = 0; // polls the relay answered
+  let step = 0; // backoff step, back to 0 after every full hold
 
-  for (let step = 0; ; step++) {
+  // Bounded by the deadline: every pass takes a poll token and either sleeps or was held.
+  for (;;) {
     if (signal?.aborted) throw abortError(signal);
     // The caller's limit is a promise (e.g. an MCP host's timeout): when the client's poll budget
     // is oversubscribed, stop queueing for a poll at that limit and report `pending`.
@@ -120,9 +134,14 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
       return { outcome: 'pending', decisionId, polls, observedAt: clock.now() };
     }
     let outcome: DecisionOutcome = 'pending';
+    let held = false;
     try {
       polls++;
-      outcome = await deps.poll(signal, Math.max(0, deadline - clock.now()));
+      const sentAt = clock.now();
+      const answer = await deps.poll(signal, Math.max(0, deadline - sentAt));
+      const { outcome: o, heldMs } = typeof answer === 'string' ? { outcome: answer, heldMs: undefined } : answer;
+      outcome = o;
+      held = heldMs !== undefined && clock.now() - sentAt >= heldMs / 2;
       lastError = undefined;
       answered++;
     } catch (err) {
@@ -144,6 +163,10 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
       if (lastError) throw lastError;
       return { outcome: 'expired', decisionId, polls, observedAt: now };
     }
-    await clock.sleep(Math.min(backoffDelay(policy, step, random), deadline - now), signal);
+    if (held) {
+      step = 0;
+      continue;
+    }
+    await clock.sleep(Math.min(backoffDelay(policy, step++, random), deadline - now), signal);
   }
 }

@@ -87,3 +87,51 @@ export class KeyedRateLimiter {
     for (const [key, bucket] of this.#buckets) if (bucket.idle()) this.#buckets.delete(key);
   }
 }
+
+/**
+ * Concurrent slots keyed by a string (the app id), with a cap per key and one for all keys: the
+ * held `GetDecisionOutcome` calls of the wait hint (docs/protocol.md §12). A held call has already
+ * taken its one token from the app's {@link KeyedRateLimiter} bucket, like the poll it replaces;
+ * these caps bound what one app, and all apps together, may keep open at the same time.
+ */
+export class SlotLimiter {
+  readonly #perKey: number;
+  readonly #total: number;
+  readonly #used = new Map<string, number>();
+  #size = 0;
+
+  /**
+   * @param perKey most slots one key may hold
+   * @param total most slots all keys together may hold
+   */
+  constructor(perKey: number, total: number) {
+    this.#perKey = perKey;
+    this.#total = total;
+  }
+
+  /** Slots in use, all keys. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Takes a slot for `key`.
+   * @returns false (nothing taken) when `key` or the whole limiter is at its cap
+   */
+  take(key: string): boolean {
+    const used = this.#used.get(key) ?? 0;
+    if (used >= this.#perKey || this.#size >= this.#total) return false;
+    this.#used.set(key, used + 1);
+    this.#size++;
+    return true;
+  }
+
+  /** Gives back a slot taken by {@link take}. */
+  release(key: string): void {
+    const used = this.#used.get(key) ?? 0;
+    if (used <= 0) return;
+    if (used === 1) this.#used.delete(key);
+    else this.#used.set(key, used - 1);
+    this.#size--;
+  }
+}
