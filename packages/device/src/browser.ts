@@ -30,6 +30,7 @@ export {
 } from './key-store.js';
 export type { DeviceKeys } from './keys.js';
 export { DeviceRelayError } from './session.js';
+export { requestProver, signOutcome, type ProverState } from './proofs.js';
 export {
   createWebSocketTransport,
   webSocketUrl,

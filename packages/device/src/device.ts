@@ -12,13 +12,14 @@
  * @module
  */
 import type { Identity } from '@noxy-approval/core';
-import { NoxyError, type Aead, type KemBackend } from '@noxy-approval/core/portable';
+import { NoxyError, payloadActionHash, type Aead, type KemBackend } from '@noxy-approval/core/portable';
 import { reconnectDelay, type BackoffOptions } from './backoff.js';
 import { openDecision, type ReceivedDecision } from './decision.js';
 import { Emitter, type Unsubscribe } from './events.js';
 import { handshake } from './handshake.js';
 import { checkDeviceKeys, deviceSignature, generateDeviceKeys, wipeDeviceKeys, type DeviceKeys } from './keys.js';
 import { encodeStoredDevice, type KeyStore, type StoredDevice, type StoreKey } from './key-store.js';
+import { requestProver, signOutcome } from './proofs.js';
 import { registrationSignature } from './registration.js';
 import { DeviceRelayError, Session } from './session.js';
 import type { Transport } from './transport.js';
@@ -114,6 +115,8 @@ export class NoxyDevice {
   #seen = new Set<string>();
   /** `expires_at` (ms) of decisions received, so an answer after it is refused locally. */
   #expiresAt = new Map<string, number>();
+  /** The decrypted payloads' `action_hash`, which each signed outcome covers (proofs.ts). */
+  #actionHashes = new Map<string, string>();
   #keyOp: Promise<unknown> | undefined;
   #inErrorListener = false;
 
@@ -196,11 +199,25 @@ export class NoxyDevice {
         { field: 'decisionId' },
       );
     }
+    const outcome = choice === 'approve' ? 'APPROVE' : 'REJECT';
+    const decidedAt = this.#o.now();
+    // '' for a decision this device never opened: an agent that sent an action_hash refuses it.
+    const signedHash = this.#actionHashes.get(decisionId) ?? '';
+    // Signed so that the agent can tell this device's answer from the relay's word (proofs.ts).
+    const signature = signOutcome(this.#record.keys, {
+      appId: this.#o.appId,
+      identityId: this.#o.identity.id,
+      decisionId,
+      outcome,
+      actionHash: signedHash,
+      decidedAt,
+    });
     const payload = {
       kind: 'decisionOutcome',
       decisionId,
-      outcome: choice === 'approve' ? 'APPROVE' : 'REJECT',
-      receivedAt: this.#o.now(),
+      outcome,
+      receivedAt: decidedAt,
+      signed: { signature, decidedAt, actionHash: signedHash },
     } as const;
     const session = await this.#ready(this.#o.requestTimeoutMs);
     let answer: Awaited<ReturnType<typeof session.request>>;
@@ -369,6 +386,11 @@ export class NoxyDevice {
       appId: this.#o.appId,
       requestTimeoutMs: this.#o.requestTimeoutMs,
       now: this.#o.now,
+      prove: requestProver({
+        keys: () => this.#record.keys,
+        deviceId: () => this.#deviceId,
+        identityId: this.#o.identity.id,
+      }),
     });
     try {
       if (this.#isClosed()) throw closedError();
@@ -452,6 +474,11 @@ export class NoxyDevice {
       return;
     }
     this.#remember(messageId);
+    this.#actionHashes.set(decision.decisionId, payloadActionHash(decision.payload));
+    if (this.#actionHashes.size > SEEN_LIMIT) {
+      const oldest = this.#actionHashes.keys().next().value;
+      if (oldest !== undefined) this.#actionHashes.delete(oldest);
+    }
     const expires = expiresAtOf(decision.payload);
     if (expires !== undefined) {
       this.#expiresAt.set(decision.decisionId, expires);

@@ -49,7 +49,10 @@ export function toProtoRequest(r: WireRequest): device.DeviceRequest {
   let payload: device.DeviceRequest['payload'];
   switch (p.kind) {
     case 'authenticate':
-      payload = { $case: 'authenticate', value: { devicePubkeys: pubkeys(p.keys) } };
+      payload = {
+        $case: 'authenticate',
+        value: { devicePubkeys: pubkeys(p.keys), ...(p.proof ? { deviceProof: buf(p.proof) } : {}) },
+      };
       break;
     case 'registerDevice':
       payload = {
@@ -59,6 +62,7 @@ export function toProtoRequest(r: WireRequest): device.DeviceRequest {
           signature: buf(p.signature),
           type: p.deviceType,
           ...identityFields(p.identityType, p.identityId),
+          ...(p.proof ? { deviceProof: buf(p.proof) } : {}),
         },
       };
       break;
@@ -75,13 +79,25 @@ export function toProtoRequest(r: WireRequest): device.DeviceRequest {
           newPubkeys: pubkeys(p.newKeys),
           signature: buf(p.signature),
           ...identityFields(p.identityType, p.identityId),
+          ...(p.proof ? { rotationProof: buf(p.proof) } : {}),
         },
       };
       break;
     case 'decisionOutcome':
       payload = {
         $case: 'decisionOutcome',
-        value: { decisionId: p.decisionId, outcome: OUTCOME_ENUM[p.outcome], receivedAt: BigInt(p.receivedAt) },
+        value: {
+          decisionId: p.decisionId,
+          outcome: OUTCOME_ENUM[p.outcome],
+          receivedAt: BigInt(p.receivedAt),
+          ...(p.signed
+            ? {
+                outcomeSignature: buf(p.signed.signature),
+                decidedAt: BigInt(p.signed.decidedAt),
+                actionHash: p.signed.actionHash,
+              }
+            : {}),
+        },
       };
       break;
     case 'decisionAck':

@@ -65,6 +65,11 @@ export interface SessionOptions {
   requestTimeoutMs: number;
   /** Clock (ms since epoch), injectable for tests. */
   now: () => number;
+  /**
+   * Signs the proof of a framed authenticate / register_device / rotate_device_keys request
+   * (proofs.ts): it covers the request id, timestamp and nonce, so it is made here, per frame.
+   */
+  prove?: (request: WireRequest) => Uint8Array | undefined;
 }
 
 /**
@@ -111,6 +116,11 @@ export class Session {
     if (this.#ids) {
       request.deviceId = this.#ids.deviceId;
       request.sessionId = this.#ids.sessionId;
+    }
+    const k = payload.kind;
+    if (this.#options.prove && (k === 'authenticate' || k === 'registerDevice' || k === 'rotateDeviceKeys')) {
+      const proof = this.#options.prove(request);
+      if (proof) request.payload = { ...payload, proof };
     }
     return request;
   }

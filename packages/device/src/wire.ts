@@ -18,7 +18,12 @@ export interface WirePublicKeys {
 
 /** The oneof `DeviceRequest.payload`, tagged by `kind`. */
 export type RequestPayload =
-  | { kind: 'authenticate'; keys: WirePublicKeys }
+  | {
+      kind: 'authenticate';
+      keys: WirePublicKeys;
+      /** `device_proof` (field 100): set by the session when it frames the request (proofs.ts). */
+      proof?: Uint8Array;
+    }
   | {
       kind: 'registerDevice';
       keys: WirePublicKeys;
@@ -27,6 +32,8 @@ export type RequestPayload =
       identityType: IdentityType;
       /** Wallet identities travel in `wallet_address`, the others in `identity_id` (docs/protocol.md §6). */
       identityId: string;
+      /** `device_proof` (field 100), set when framed. */
+      proof?: Uint8Array;
     }
   | { kind: 'subscribeDecisions'; subscribe: boolean }
   | { kind: 'revokeDevice'; identityId: string; signature: Uint8Array }
@@ -36,8 +43,17 @@ export type RequestPayload =
       signature: Uint8Array;
       identityType: IdentityType;
       identityId: string;
+      /** `rotation_proof` (field 100): the old key's announcement of the new keys, set when framed. */
+      proof?: Uint8Array;
     }
-  | { kind: 'decisionOutcome'; decisionId: string; outcome: OutcomeValue; receivedAt: number }
+  | {
+      kind: 'decisionOutcome';
+      decisionId: string;
+      outcome: OutcomeValue;
+      receivedAt: number;
+      /** The signed-outcome extension (fields 100–102, docs/protocol.md "Signed outcomes"). */
+      signed?: { signature: Uint8Array; decidedAt: number; actionHash: string };
+    }
   | { kind: 'decisionAck'; decisionId: string; receivedAt: number };
 
 /** A `DeviceRequest` envelope. */

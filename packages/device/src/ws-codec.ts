@@ -29,13 +29,14 @@ const identityJson = (identityType: string, identityId: string): Json =>
 function payloadJson(p: RequestPayload): Json {
   switch (p.kind) {
     case 'authenticate':
-      return { devicePubkeys: keysJson(p.keys) };
+      return { devicePubkeys: keysJson(p.keys), ...(p.proof ? { deviceProof: toBase64(p.proof) } : {}) };
     case 'registerDevice':
       return {
         devicePubkeys: keysJson(p.keys),
         ...identityJson(p.identityType, p.identityId),
         signature: toBase64(p.signature),
         type: p.deviceType,
+        ...(p.proof ? { deviceProof: toBase64(p.proof) } : {}),
       };
     case 'subscribeDecisions':
       return { subscribe: p.subscribe };
@@ -46,9 +47,21 @@ function payloadJson(p: RequestPayload): Json {
         newPubkeys: keysJson(p.newKeys),
         ...identityJson(p.identityType, p.identityId),
         signature: toBase64(p.signature),
+        ...(p.proof ? { rotationProof: toBase64(p.proof) } : {}),
       };
     case 'decisionOutcome':
-      return { decisionId: p.decisionId, outcome: p.outcome, receivedAt: p.receivedAt };
+      return {
+        decisionId: p.decisionId,
+        outcome: p.outcome,
+        receivedAt: p.receivedAt,
+        ...(p.signed
+          ? {
+              outcomeSignature: toBase64(p.signed.signature),
+              decidedAt: p.signed.decidedAt,
+              actionHash: p.signed.actionHash,
+            }
+          : {}),
+      };
     case 'decisionAck':
       // The browser SDK's ack shape (`messageId`); the local relay accepts it (contract).
       return { messageId: p.decisionId, receivedAt: p.receivedAt };

@@ -113,7 +113,13 @@ function shapeOf(p: Json): Tag | undefined {
 function payloadOf(tag: Tag, p: Json): Payload {
   switch (tag) {
     case 'authenticate':
-      return { $case: tag, value: { devicePubkeys: keys(p.devicePubkeys, 'payload.devicePubkeys') } };
+      return {
+        $case: tag,
+        value: {
+          devicePubkeys: keys(p.devicePubkeys, 'payload.devicePubkeys'),
+          deviceProof: bytes(p.deviceProof, 'payload.deviceProof'),
+        },
+      };
     case 'registerDevice':
       return {
         $case: tag,
@@ -126,6 +132,7 @@ function payloadOf(tag: Tag, p: Json): Payload {
           type: str(p.type, 'payload.type'),
           identityType: enumValue(p.identityType, 'payload.identityType', IDENTITY_NAMES, IDENTITY_ALIASES),
           identityId: str(p.identityId, 'payload.identityId'),
+          deviceProof: bytes(p.deviceProof, 'payload.deviceProof'),
         },
       };
     case 'subscribeDecisions': {
@@ -157,6 +164,7 @@ function payloadOf(tag: Tag, p: Json): Payload {
           signature: bytes(p.signature, 'payload.signature'),
           identityType: enumValue(p.identityType, 'payload.identityType', IDENTITY_NAMES, IDENTITY_ALIASES),
           identityId: str(p.identityId, 'payload.identityId'),
+          rotationProof: bytes(p.rotationProof, 'payload.rotationProof'),
         },
       };
     case 'decisionOutcome':
@@ -166,6 +174,10 @@ function payloadOf(tag: Tag, p: Json): Payload {
           decisionId: str(p.decisionId ?? p.messageId, 'payload.decisionId'),
           outcome: enumValue(p.outcome, 'payload.outcome', ['APPROVE', 'REJECT']),
           receivedAt: uint64(p.receivedAt, 'payload.receivedAt'),
+          // noxy-approval extension (docs/protocol.md "Signed outcomes"); absent from official SDKs.
+          outcomeSignature: bytes(p.outcomeSignature, 'payload.outcomeSignature'),
+          decidedAt: uint64(p.decidedAt, 'payload.decidedAt'),
+          actionHash: str(p.actionHash, 'payload.actionHash'),
         },
       };
     case 'decisionAck':

@@ -133,7 +133,15 @@ export class DeviceStore {
 
   /** Records an announced key rotation. */
   addRotation(deviceId: string, r: KeyRotationRecord): void {
-    this.#addRotation.run(deviceId, r.oldPublicKey, r.newPublicKey, r.newPqPublicKey, r.rotatedAt, r.signature, deviceId);
+    this.#addRotation.run(
+      deviceId,
+      r.oldPublicKey,
+      r.newPublicKey,
+      r.newPqPublicKey,
+      r.rotatedAt,
+      r.signature,
+      deviceId,
+    );
   }
 
   /** The device's announced key rotations, oldest first. */
