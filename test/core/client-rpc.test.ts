@@ -116,10 +116,13 @@ describe('agent client over real gRPC', () => {
     ];
     for (const [outcome, pending, expected] of cases) {
       server.setOutcome(decisionId, [{ outcome, pending }]);
+      // An official-SDK device sends no signature: approved and rejected say so (docs/security.md).
+      const terminal = expected === 'approved' || expected === 'rejected';
       await expect(client.getDecisionOutcome({ decisionId, identity: ALICE })).resolves.toEqual({
         decisionId,
         outcome: expected,
         pending,
+        ...(terminal ? { verification: { verified: false, reason: 'unsigned' } } : {}),
       });
     }
     const polls = server.callsTo('GetDecisionOutcome');

@@ -30,6 +30,8 @@ import { RetryBudget, withRetry } from './retry.js';
 import type { CallSettings, Transport } from './transport.js';
 import { waitForOutcome, type WaitResult } from './wait.js';
 import { assertDelivered, checkDecisionId, checkPollId, checkPositive, checkTtl } from './client-checks.js';
+import { createMemoryDeviceKeyStore, type DeviceKeyStore, type PinnedDeviceKey } from './device-keys.js';
+import { createOutcomeVerifier, type DeviceVerification } from './outcome-verification.js';
 import { checkWaitHint, MIN_WAIT_HINT_MS, WAIT_HINT_HEADER } from './wait-hint.js';
 
 export { assertDelivered, checkTtl, MAX_TTL_SECONDS } from './client-checks.js';
@@ -82,6 +84,22 @@ export interface NoxyClientOptions {
   clock?: Clock;
   /** Injected randomness for the envelope (known-answer tests only). */
   randomBytes?: RandomBytes;
+  /**
+   * Only a device-signed approval counts (docs/security.md "Security model"): an approval that is
+   * unsigned, badly signed, by an unknown or wrong device, or for another decision or action is
+   * reported as `rejected`, its `verification` saying why. Default false: outcomes are reported
+   * as the relay says (official relays and devices send no signatures), `verification` attached.
+   */
+  requireDeviceSignature?: boolean;
+  /**
+   * Pinned device keys: a store (e.g. `createFileDeviceKeyStore('~/.noxy/known_devices')`) or
+   * keys given in configuration. Default: an in-memory store, pinned on first sight.
+   */
+  deviceKeys?: DeviceKeyStore | readonly PinnedDeviceKey[];
+  /** Pin a device's key the first time it signs (default true); false: only `deviceKeys` count. */
+  trustOnFirstUse?: boolean;
+  /** The app id signatures must name; default: the one the relay reports. */
+  appId?: string;
 }
 
 /** Options of one send. */
@@ -119,6 +137,8 @@ export interface WaitOptions {
   maxWaitMs?: number;
   /** Called after every poll. */
   onPoll?: (info: { polls: number; outcome: DecisionOutcome; elapsedMs: number }) => void;
+  /** The action_hash the decision carried (default: the one this client sent, if any). */
+  expectedActionHash?: string;
 }
 
 /** A single outcome poll. */
@@ -126,7 +146,19 @@ export interface OutcomeSnapshot {
   decisionId: string;
   outcome: DecisionOutcome;
   pending: boolean;
+  /** For approved and rejected outcomes: whether the deciding device's signature verified. */
+  verification?: DeviceVerification;
+  /** The relay said approved, but with `requireDeviceSignature` it did not verify: reported as rejected. */
+  refusedApproval?: true;
 }
+
+/** A wait's result with the signature check of its outcome. */
+export type VerifiedWaitResult = WaitResult & {
+  /** For approved and rejected outcomes: whether the deciding device's signature verified. */
+  verification?: DeviceVerification;
+  /** The relay said approved, but with `requireDeviceSignature` it did not verify: reported as rejected. */
+  refusedApproval?: true;
+};
 
 /** The app's quota. */
 export interface Quota {
@@ -155,6 +187,8 @@ export interface SentPush {
 export interface NoxyClient {
   /** The default TTL of decisions sent by this client, seconds. */
   readonly ttlSeconds: number;
+  /** Whether only device-signed approvals count (option `requireDeviceSignature`). */
+  readonly requireDeviceSignature: boolean;
   /**
    * Encrypts the decision for every device of `identity` and routes it. The device lookup and
    * each RouteDecision are retried on transient relay errors (unavailable, timed out, rate
@@ -171,15 +205,16 @@ export interface NoxyClient {
     decisionId: string;
     identity: IdentityInput;
     signal?: AbortSignal;
+    expectedActionHash?: string;
   }): Promise<OutcomeSnapshot>;
   /** Polls until approved, rejected or expired (or `maxWaitMs` → pending). */
-  waitForDecisionOutcome(options: WaitOptions): Promise<WaitResult>;
+  waitForDecisionOutcome(options: WaitOptions): Promise<VerifiedWaitResult>;
   /** `sendDecision` then `waitForDecisionOutcome`. */
   sendDecisionAndWaitForOutcome(
     identity: IdentityInput,
     decision: object,
     options?: SendDecisionOptions & Pick<WaitOptions, 'maxWaitMs' | 'onPoll'>,
-  ): Promise<WaitResult & { sent: SentDecision }>;
+  ): Promise<VerifiedWaitResult & { sent: SentDecision }>;
   getQuota(options?: { signal?: AbortSignal }): Promise<Quota>;
   getIdentityDevices(identity: IdentityInput, options?: { signal?: AbortSignal }): Promise<IdentityDevice[]>;
   /** v1 push (noxy.push.PushService): an encrypted notification, no outcome. */
@@ -216,6 +251,15 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     other: checkPositive(options.timeouts?.other, 'timeouts.other', 5_000),
   };
   parseEndpoint(options.endpoint);
+  const requireDeviceSignature = options.requireDeviceSignature === true;
+  if (options.requireDeviceSignature !== undefined && typeof options.requireDeviceSignature !== 'boolean')
+    throw invalidArgument('requireDeviceSignature', 'true or false', describe(options.requireDeviceSignature));
+  if (options.appId !== undefined && (typeof options.appId !== 'string' || options.appId === ''))
+    throw invalidArgument('appId', 'a non-empty string', describe(options.appId));
+  const deviceKeys =
+    options.deviceKeys === undefined || Array.isArray(options.deviceKeys)
+      ? createMemoryDeviceKeyStore((options.deviceKeys as readonly PinnedDeviceKey[] | undefined) ?? [])
+      : (options.deviceKeys as DeviceKeyStore);
   // grpc-js and the stubs load on the first RPC, not at startup (MCP hosts time cold starts).
   let transportPromise: Promise<Transport> | undefined;
   const transportOptions = {
@@ -287,6 +331,39 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     return res.devices;
   }
 
+  // The action_hash of decisions this client sent (the signed outcome must name it), bounded.
+  const sentActionHashes = new Map<string, string>();
+  // The last terminal GetDecisionOutcome answer per decision, for the signature check.
+  const terminalAnswers = new Map<string, Partial<Parameters<typeof outcomeFromResponse>[0]>>();
+  const remember = <V>(map: Map<string, V>, key: string, value: V) => {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > 10_000) map.delete(map.keys().next().value as string);
+  };
+  const verifier = createOutcomeVerifier({
+    keys: deviceKeys,
+    trustOnFirstUse: options.trustOnFirstUse !== false,
+    appId: options.appId,
+    listDevices: (identityId) =>
+      listDevices({ type: 'user_id', id: identityId }, lifetime.signal, clock.now() + timeouts.other),
+  });
+
+  // The signature check of a terminal outcome; with requireDeviceSignature an approval that does
+  // not verify becomes `rejected` (fail closed), its verification saying why.
+  async function verified(
+    decisionId: string,
+    identity: Identity,
+    outcome: DecisionOutcome,
+    expectedActionHash: string | undefined,
+  ): Promise<{ outcome: DecisionOutcome; verification?: DeviceVerification; refusedApproval?: true }> {
+    if (outcome !== 'approved' && outcome !== 'rejected') return { outcome };
+    const res = terminalAnswers.get(decisionId) ?? {};
+    const actionHash = expectedActionHash ?? sentActionHashes.get(decisionId);
+    const verification = await verifier.verify({ identityId: identity.id, decisionId, outcome, actionHash }, res);
+    const refused = requireDeviceSignature && outcome === 'approved' && !verification.verified;
+    return refused ? { outcome: 'rejected', verification, refusedApproval: true } : { outcome, verification };
+  }
+
   async function route(
     identity: IdentityInput,
     decision: object,
@@ -297,6 +374,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     guard();
     const id = parseIdentity(identity, 'identity');
     const plaintext = serializeDecision(decision, field);
+    const actionHash = (decision as { action_hash?: unknown }).action_hash;
     const ttl = opts.ttlSeconds === undefined ? ttlSeconds : checkTtl(opts.ttlSeconds, 'ttlSeconds');
     const decisionId = opts.decisionId === undefined ? randomUUID() : checkDecisionId(opts.decisionId);
     const signal = signalFor(opts.signal);
@@ -351,6 +429,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
         },
       });
       if (signal.aborted) throw abortError(signal);
+      if (!push && typeof actionHash === 'string') remember(sentActionHashes, decisionId, actionHash);
       const delivered = deliveries.filter((d) => d.status === 'delivered' || d.status === 'queued').length;
       return { decisionId, identity: id, expiresAt, ttlSeconds: ttl, deliveries, delivered };
     } catch (err) {
@@ -391,19 +470,23 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
       settings,
     );
     relayUp = true;
-    return { decisionId, outcome: outcomeFromResponse(res), pending: res.pending, heldMs };
+    const outcome = outcomeFromResponse(res);
+    if (outcome !== 'pending') remember(terminalAnswers, decisionId, res);
+    return { decisionId, outcome, pending: res.pending, heldMs };
   }
 
   const client: NoxyClient = {
     ttlSeconds,
+    requireDeviceSignature,
     sendDecision: async (identity, decision, opts = {}) => route(identity, decision, 'decision', opts, false),
 
-    async getDecisionOutcome({ decisionId, identity, signal }) {
+    async getDecisionOutcome({ decisionId, identity, signal, expectedActionHash }) {
       guard();
       const id = parseIdentity(identity);
       checkPollId(decisionId);
       try {
-        return await pollOnce(decisionId, id, signalFor(signal));
+        const snapshot = await pollOnce(decisionId, id, signalFor(signal));
+        return { ...snapshot, ...(await verified(decisionId, id, snapshot.outcome, expectedActionHash)) };
       } catch (err) {
         return rethrow(err, signal);
       }
@@ -418,7 +501,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
         throw invalidArgument('expiresAt', 'ms since the epoch', describe(opts.expiresAt));
       const signal = signalFor(opts.signal);
       try {
-        return await waitForOutcome(
+        const result = await waitForOutcome(
           {
             decisionId,
             expiresAt: opts.expiresAt ?? clock.now() + ttlSeconds * 1000,
@@ -435,6 +518,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
             },
           },
         );
+        return { ...result, ...(await verified(decisionId, id, result.outcome, opts.expectedActionHash)) };
       } catch (err) {
         return rethrow(err, opts.signal);
       }

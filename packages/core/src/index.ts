@@ -49,6 +49,22 @@ export {
 export { nodeAead } from './node-aead.js';
 export { ED25519_BYTES, verifyEd25519 } from './ed25519-verify.js';
 export {
+  createFileDeviceKeyStore,
+  createMemoryDeviceKeyStore,
+  type DeviceKeyStore,
+  type PinnedDeviceKey,
+} from './device-keys.js';
+export {
+  createOutcomeVerifier,
+  type DeviceVerification,
+  type ExpectedOutcome,
+  type ListedDevice,
+  type OutcomeVerifier,
+  type OutcomeVerifierOptions,
+  type VerificationFailure,
+} from './outcome-verification.js';
+export type { VerifiedWaitResult } from './client.js';
+export {
   loadKemBackend,
   openEnvelope,
   sealEnvelope,

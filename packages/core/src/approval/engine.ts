@@ -17,9 +17,16 @@ import { systemClock, type Clock } from '../clock.js';
 import { NoxyError } from '../errors.js';
 import { parseIdentity, type Identity, type IdentityInput } from '../identity.js';
 import { isTerminalOutcome, type DecisionOutcome, type TerminalOutcome } from '../outcome.js';
+import type { DeviceVerification, VerificationFailure } from '../outcome-verification.js';
 import { buildApprovalPayload, computeActionHash, type AgentInfo } from './action.js';
 import { createHandleCodec, looksLikeHandle } from './handle.js';
-import { outcomeMessage, repeatedOutcomeMessage, type MessageFacts, type PendingHint } from './messages.js';
+import {
+  outcomeMessage,
+  repeatedOutcomeMessage,
+  unverifiedApprovalMessage,
+  type MessageFacts,
+  type PendingHint,
+} from './messages.js';
 import { MemoryApprovalStore, type ApprovalRecord, type ApprovalStore } from './store.js';
 import { approvalInputSchema, checkApprovalInputSchema, type ApprovalOutput } from './tool-definition.js';
 
@@ -55,6 +62,16 @@ export interface ApprovalResult {
    * covers one execution, so a repeated `approved` must not be acted on again.
    */
   alreadyReported?: boolean;
+  /**
+   * For approved and rejected outcomes seen by this call: whether the deciding device's Ed25519
+   * signature verified against its pinned key, and which device it was (docs/security.md).
+   */
+  verification?: DeviceVerification;
+  /**
+   * Set when the relay reported an approval that did not verify while device signatures are
+   * required: the outcome is then `rejected`, and this says why (the gate refuses with it).
+   */
+  unverifiedApproval?: VerificationFailure;
 }
 
 /** Options of {@link createApprovalEngine}. */
@@ -73,6 +90,12 @@ export interface ApprovalEngineOptions {
   handleSecret?: string | Uint8Array;
   /** The wrapper's sentence on how to keep waiting, appended to the `pending` message. */
   pendingHint?: PendingHint;
+  /**
+   * Only device-signed approvals count (default: the client's `requireDeviceSignature`): an
+   * approval that does not verify is reported as `rejected` with `unverifiedApproval` set, and
+   * the gate never runs it.
+   */
+  requireDeviceSignature?: boolean;
 }
 
 /** Per-call context: who is asked and how long to wait. */
@@ -107,6 +130,8 @@ export interface ApprovalEngine {
   readonly agent: AgentInfo | undefined;
   /** The engine's time: the gate checks expiry against the same clock. */
   readonly clock: Clock;
+  /** Whether only device-signed approvals count; the gate enforces it too. */
+  readonly requireDeviceSignature: boolean;
   /** Sends a new approval request and waits (bounded by `holdMs`). */
   request(request: ApprovalRequest, context: ApprovalContext): Promise<ApprovalResult>;
   /** Resumes waiting on a decision by its handle, or by its id where this engine's store has it. */
@@ -176,6 +201,12 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
   const clock = options.clock ?? systemClock;
   const ttlSeconds = options.ttlSeconds === undefined ? client.ttlSeconds : checkTtl(options.ttlSeconds, 'ttlSeconds');
   const handles = createHandleCodec(options.handleSecret);
+  if (options.requireDeviceSignature !== undefined && typeof options.requireDeviceSignature !== 'boolean') {
+    throw new NoxyError('INVALID_ARGUMENT', '"requireDeviceSignature" expected true or false', {
+      field: 'requireDeviceSignature',
+    });
+  }
+  const requireDeviceSignature = options.requireDeviceSignature ?? client.requireDeviceSignature === true;
   /** Sends in flight per scoped idempotency key. */
   const sending = new Map<string, Promise<ApprovalRecord>>();
 
@@ -212,7 +243,12 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
 
   const handleOf = (record: ApprovalRecord) => handles.seal(record, { identity: record.identity, owner: record.owner });
 
-  function resultOf(record: ApprovalRecord, outcome: DecisionOutcome, alreadyReported = false): ApprovalResult {
+  function resultOf(
+    record: ApprovalRecord,
+    outcome: DecisionOutcome,
+    alreadyReported = false,
+    checked: { verification?: DeviceVerification; unverifiedApproval?: VerificationFailure } = {},
+  ): ApprovalResult {
     const expiresAt = new Date(record.expiresAt).toISOString();
     const handle = handleOf(record);
     const facts: MessageFacts = { tool: record.tool, decisionId: record.decisionId, expiresAt, handle };
@@ -227,8 +263,15 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       ...(record.agent ? { agent: record.agent } : {}),
       ...(terminal ? { decidedAt: new Date(record.decidedAt!).toISOString() } : {}),
       expiresAt,
-      message: alreadyReported ? repeatedOutcomeMessage(outcome, facts) : outcomeMessage(outcome, facts, pendingHint),
+      message:
+        checked.unverifiedApproval && !alreadyReported
+          ? unverifiedApprovalMessage(checked.unverifiedApproval, facts)
+          : alreadyReported
+            ? repeatedOutcomeMessage(outcome, facts)
+            : outcomeMessage(outcome, facts, pendingHint),
       ...(alreadyReported ? { alreadyReported: true } : {}),
+      ...(checked.verification ? { verification: checked.verification } : {}),
+      ...(checked.unverifiedApproval ? { unverifiedApproval: checked.unverifiedApproval } : {}),
     };
   }
 
@@ -240,14 +283,25 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       ...(holdMs !== undefined ? { maxWaitMs: holdMs } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
       ...(context.onPoll ? { onPoll: context.onPoll } : {}),
+      expectedActionHash: record.actionHash,
     });
     if (!isTerminalOutcome(result.outcome)) return resultOf(record, 'pending');
+    // Fail closed: an approval that did not verify while signatures are required is not one.
+    const verification = result.verification;
+    const unverified =
+      result.refusedApproval === true ||
+      (requireDeviceSignature && result.outcome === 'approved' && verification?.verified !== true);
+    const checked = {
+      ...(verification ? { verification } : {}),
+      ...(unverified ? { unverifiedApproval: verification?.reason ?? ('unsigned' as const) } : {}),
+    };
+    const reported: TerminalOutcome = unverified ? 'rejected' : result.outcome;
     // Fail closed: an approval first seen at or after the deadline cannot be acted on in time.
-    const late = result.outcome === 'approved' && result.observedAt >= record.expiresAt;
-    const outcome: TerminalOutcome = late ? 'expired' : result.outcome;
+    const late = reported === 'approved' && result.observedAt >= record.expiresAt;
+    const outcome: TerminalOutcome = late ? 'expired' : reported;
     const first = await store.settle(record.decisionId, outcome, result.observedAt);
     const settled = (await store.get(record.decisionId)) ?? { ...record, outcome, decidedAt: result.observedAt };
-    return resultOf(settled, settled.outcome ?? outcome, !first);
+    return resultOf(settled, settled.outcome ?? outcome, !first, checked);
   }
 
   /** Continues the decision an earlier attempt with the same idempotency key made. */
@@ -295,6 +349,7 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
   const engine: ApprovalEngine = {
     agent,
     clock,
+    requireDeviceSignature,
 
     async request(request, context) {
       const identity = parseIdentity(context.identity, 'identity');

@@ -10,16 +10,32 @@
  * must not be able to spend that approval on another action, so the gate recomputes the hash
  * over the tool and arguments it is about to pass, right before passing them.
  *
+ * With device signatures required (engine option `requireDeviceSignature`), an approval that
+ * was not verified as signed by the user's device for this decision and action never runs:
+ * reason `unverified_approval`, with the verification failure (docs/security.md "Security model").
+ *
  * Outcomes are results; errors before or during the wait (relay down, no device, abort) are
  * thrown as `NoxyError` — in every case, nothing ran.
  * @module
  */
 import { computeActionHash } from './action.js';
 import type { ApprovalContext, ApprovalEngine, ApprovalRequest, ApprovalResult } from './engine.js';
-import { actionMismatchMessage, alreadyExecutedMessage, outcomeMessage } from './messages.js';
+import type { VerificationFailure } from '../outcome-verification.js';
+import {
+  actionMismatchMessage,
+  alreadyExecutedMessage,
+  outcomeMessage,
+  unverifiedApprovalMessage,
+} from './messages.js';
 
 /** Why the gate did not run the action. */
-export type NotExecutedReason = 'rejected' | 'expired' | 'pending' | 'action_mismatch' | 'already_executed';
+export type NotExecutedReason =
+  | 'rejected'
+  | 'expired'
+  | 'pending'
+  | 'action_mismatch'
+  | 'already_executed'
+  | 'unverified_approval';
 
 /** What the gate did; `message` is what the model is told. */
 export type GateResult<R> =
@@ -31,6 +47,8 @@ export type GateResult<R> =
       message: string;
       /** For `action_mismatch`: the hash of the action that was about to run (for logs). */
       attemptedActionHash?: string;
+      /** For `unverified_approval`: why the device signature did not verify. */
+      verificationFailure?: VerificationFailure;
     };
 
 /** The action behind the gate: receives its own copy of the approved arguments. */
@@ -67,6 +85,22 @@ export async function executeApproved<A extends Record<string, unknown>, R>(
   call: PreparedCall<A>,
   action: GatedAction<A, R>,
 ): Promise<GateResult<R>> {
+  // Checked first: an unverified approval is reported as rejected, but the model must hear why.
+  const unverified =
+    approval.unverifiedApproval ??
+    // (A repeat of an approval carries no verification: it was verified when first reported.)
+    (engine.requireDeviceSignature &&
+    approval.outcome === 'approved' &&
+    !approval.alreadyReported &&
+    approval.verification?.verified !== true
+      ? (approval.verification?.reason ?? 'unsigned')
+      : undefined);
+  if (unverified) {
+    return {
+      ...refuse(approval, 'unverified_approval', unverifiedApprovalMessage(unverified, factsOf(approval))),
+      verificationFailure: unverified,
+    };
+  }
   if (approval.outcome !== 'approved') return refuse(approval, approval.outcome, approval.message);
   if (approval.alreadyReported) return refuse(approval, 'already_executed', alreadyExecutedMessage(factsOf(approval)));
   // A private copy, taken before the check: nothing can change what runs after it was checked.

@@ -5,6 +5,7 @@
  * @module
  */
 import type { DecisionOutcome } from '../outcome.js';
+import type { VerificationFailure } from '../outcome-verification.js';
 
 /** Facts a message may mention. */
 export interface MessageFacts {
@@ -70,5 +71,26 @@ export function alreadyExecutedMessage(f: MessageFacts): string {
   return (
     `The approval (decision_id "${f.decisionId}") of "${f.tool}" was already used for its one execution; ` +
     'nothing was executed again. Request a new approval if it is needed again.'
+  );
+}
+
+const UNVERIFIED_WHY: Record<VerificationFailure, string> = {
+  unsigned: 'it carries no device signature (an official device, or a relay that removed it)',
+  unknown_device: "it is signed by a device that is not one of this user's known devices",
+  wrong_device: 'the relay presents a different key for the signing device than the one pinned for it',
+  bad_signature: "its signature does not verify with the device's pinned key (forged or altered)",
+  wrong_decision: 'the device signed an answer to a different decision',
+  wrong_action: 'the device signed an answer for a different action than the one submitted',
+};
+
+/**
+ * The relay reported an approval that this agent could not verify as signed by the user's
+ * device, while device signatures are required (docs/security.md "Security model").
+ */
+export function unverifiedApprovalMessage(reason: VerificationFailure, f: MessageFacts): string {
+  return (
+    `The relay reported an approval of "${f.tool}" (decision_id "${f.decisionId}") that could not be verified: ` +
+    `${UNVERIFIED_WHY[reason]} (reason: ${reason}). It is treated as NOT approved and nothing was executed. ` +
+    'Do not perform the action; tell the user the approval could not be verified.'
   );
 }
