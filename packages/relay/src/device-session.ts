@@ -7,7 +7,9 @@
  * - per-connection token bucket (20 msg/s) → `error RATE_LIMITED, retryable`;
  * - nonce 12 bytes, timestamp ±5 min, nonce not seen before (replay.ts);
  * - session ids are issued by authenticate/register and bound to this connection;
- *   subscribe / ack / outcome must carry it, revoke / rotate may omit it.
+ *   subscribe / ack / outcome must carry it, revoke / rotate may omit it;
+ * - at most MAX_SESSIONS_PER_DEVICE sessions per device (the oldest is closed), and the
+ *   re-send on subscribe is paged to the connection's backlog (outbox.ts).
  * @module
  */
 import { device } from '@noxy-approval/proto';
@@ -21,7 +23,7 @@ import {
 } from './device-registration.js';
 import { errorResponse, okResponse, signedOutcomeOf } from './device-responses.js';
 import type { DecisionEngine } from './engine.js';
-import type { DeviceSink } from './live-registry.js';
+import type { DeviceSink, LiveRegistry } from './live-registry.js';
 import type { RelayLogger } from './logger.js';
 import { TokenBucket } from './rate-limit.js';
 import type { ReplayGuard } from './replay.js';
@@ -34,6 +36,8 @@ const E = device.ErrorCode;
 export interface SessionContext {
   store: RelayStore;
   engine: DecisionEngine;
+  /** Subscriptions and the per-device session cap. */
+  live: LiveRegistry;
   replay: ReplayGuard;
   now: () => number;
   logger: RelayLogger;
@@ -49,28 +53,40 @@ interface Auth {
   sessionId: string;
 }
 
+/** What a session needs of its connection (a gRPC stream or a WebSocket). */
+export interface DeviceTransport {
+  /** Writes one response; must not throw (a closed connection drops it, a full one closes). */
+  write(response: device.DeviceResponse): void;
+  /** Runs `fn` once the connection's unsent backlog is low (outbox.ts); never if it closes. */
+  whenWritable(fn: () => void): void;
+  /** Closes the connection (a newer session of the same device took its place). */
+  close(reason: string): void;
+}
+
 type Payload = NonNullable<device.DeviceRequest['payload']>;
 type Answer = NonNullable<device.DeviceResponse['payload']> | Refusal;
 
 /** The state of one device connection. */
 export class DeviceSession implements DeviceSink {
   readonly #ctx: SessionContext;
-  readonly #write: (response: device.DeviceResponse) => void;
+  readonly #transport: DeviceTransport;
   readonly #bucket: TokenBucket;
   /** Short label for logs: transport and a connection number. */
   readonly label: string;
   #auth: Auth | undefined;
   #subscribedAs: string | undefined;
+  // Bumped by every subscribe and unsubscribe, so a superseded paged re-send stops.
+  #drainRun = 0;
   #closed = false;
 
   /**
    * @param ctx shared relay state
-   * @param write writes one response to the transport (must not throw)
+   * @param transport the connection
    * @param label transport label for logs
    */
-  constructor(ctx: SessionContext, write: (response: device.DeviceResponse) => void, label: string) {
+  constructor(ctx: SessionContext, transport: DeviceTransport, label: string) {
     this.#ctx = ctx;
-    this.#write = write;
+    this.#transport = transport;
     this.#bucket = new TokenBucket(ctx.devicePerSecond, ctx.now);
     this.label = label;
   }
@@ -81,7 +97,7 @@ export class DeviceSession implements DeviceSink {
    */
   send(response: device.DeviceResponse): void {
     this.#ctx.store.afterCommit(() => {
-      if (!this.#closed) this.#write(response);
+      if (!this.#closed) this.#transport.write(response);
     });
   }
 
@@ -89,11 +105,11 @@ export class DeviceSession implements DeviceSink {
   #reply(response: device.DeviceResponse): void {
     this.#ctx.store.afterCommit(
       () => {
-        if (!this.#closed) this.#write(response);
+        if (!this.#closed) this.#transport.write(response);
       },
       () => {
         if (!this.#closed)
-          this.#write(
+          this.#transport.write(
             errorResponse(
               response.requestId,
               E.INTERNAL_ERROR,
@@ -141,11 +157,20 @@ export class DeviceSession implements DeviceSink {
     if (!isRefusal(answer) && answer.$case === 'subscribeDecisions' && answer.value.subscribed) this.#drain();
   }
 
-  /** The connection ended: drop its subscription. Idempotent. */
+  /** The connection ended: drop its subscription and session. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#unsubscribe();
+    if (this.#auth) this.#ctx.live.endSession(this.#auth.deviceId, this);
     this.#closed = true;
+  }
+
+  /** DeviceSink: a newer session of this device took this one's place; closes the connection. */
+  evict(reason: string): void {
+    if (this.#closed) return;
+    this.#ctx.logger.info('device session closed', { connection: this.label, why: reason });
+    this.close();
+    this.#transport.close(reason);
   }
 
   #answer(req: device.DeviceRequest): Answer {
@@ -207,9 +232,13 @@ export class DeviceSession implements DeviceSink {
 
   // A new session replaces any earlier one on this connection (and its subscription).
   #establish(dev: DeviceRecord): string {
-    if (this.#auth && this.#auth.deviceId !== dev.deviceId) this.#unsubscribe();
+    if (this.#auth && this.#auth.deviceId !== dev.deviceId) {
+      this.#unsubscribe();
+      this.#ctx.live.endSession(this.#auth.deviceId, this);
+    }
     const sessionId = newSessionId();
     this.#auth = { appId: dev.appId, deviceId: dev.deviceId, sessionId };
+    this.#ctx.live.startSession(dev.deviceId, this);
     return sessionId;
   }
 
@@ -300,6 +329,7 @@ export class DeviceSession implements DeviceSink {
     });
     engine.revoked(dev);
     this.#subscribedAs = undefined;
+    this.#drainRun++;
     this.#auth = undefined;
     return { $case: 'revokeDevice', value: { revokedDeviceId: dev.deviceId } };
   }
@@ -343,11 +373,30 @@ export class DeviceSession implements DeviceSink {
     if (!dev || dev.revokedAt !== undefined) return;
     if (this.#subscribedAs && this.#subscribedAs !== dev.deviceId) this.#unsubscribe();
     this.#subscribedAs = dev.deviceId;
-    this.#ctx.engine.subscribe(dev, this);
+    const run = ++this.#drainRun;
+    this.#nextPage(dev.deviceId, run, this.#ctx.engine.subscribe(dev, this));
+  }
+
+  // The paged re-send: the next page once this page's events (written after its commit) have
+  // left the connection's backlog, so one subscribe never buffers more than about a page.
+  #nextPage(deviceId: string, run: number, cursor: number | undefined): void {
+    if (cursor === undefined) return;
+    const { store, engine } = this.#ctx;
+    const current = () => !this.#closed && run === this.#drainRun && this.#subscribedAs === deviceId;
+    store.afterCommit(() => {
+      if (!current()) return;
+      this.#transport.whenWritable(() => {
+        if (!current()) return;
+        const dev = store.devices.get(deviceId);
+        if (!dev || dev.revokedAt !== undefined) return;
+        this.#nextPage(deviceId, run, engine.drainPage(dev, this, cursor));
+      });
+    });
   }
 
   #unsubscribe(): void {
     if (this.#subscribedAs) this.#ctx.engine.unsubscribe(this.#subscribedAs, this);
     this.#subscribedAs = undefined;
+    this.#drainRun++;
   }
 }

@@ -16,6 +16,7 @@ import { agent } from '@noxy-approval/proto';
 import { decisionEventResponse, decisionRoutedResponse } from './device-responses.js';
 import type { DeviceSink, LiveRegistry } from './live-registry.js';
 import type { RelayLogger } from './logger.js';
+import { DRAIN_PAGE_BYTES, DRAIN_PAGE_ROWS, responseBytes } from './outbox.js';
 import {
   isFinal,
   type AppRecord,
@@ -85,7 +86,7 @@ export interface EngineOptions {
   defaultTtlSeconds: number;
   /** Longer TTLs are clamped to this. */
   maxTtlSeconds: number;
-  /** Most deliveries drained to one device per subscribe. */
+  /** Most deliveries read per page of the re-send on subscribe, and per revocation. */
   maxDrain: number;
 }
 
@@ -270,19 +271,42 @@ export class DecisionEngine {
   }
 
   /**
-   * Subscribes a connection and drains what the device has not seen: every still-open
-   * decision (again, if it was delivered before but the device reconnected — devices dedupe
-   * by message id) and a `decision_routed` for each decision closed while it was away.
+   * Subscribes a connection and drains the first page of what the device has not seen (see
+   * {@link drainPage}); the caller asks for the next pages as its connection drains.
+   * @returns the cursor of the next page, undefined when nothing is left
    */
-  subscribe(dev: DeviceRecord, sink: DeviceSink): void {
-    const { store, now, live } = this.#o;
+  subscribe(dev: DeviceRecord, sink: DeviceSink): number | undefined {
+    this.#o.live.add(dev.deviceId, sink);
+    return this.drainPage(dev, sink, 0);
+  }
+
+  /**
+   * One page of the re-send on subscribe: every still-open decision (again, if it was
+   * delivered before but the device reconnected — devices dedupe by message id) and a
+   * `decision_routed` for each decision closed while it was away. Paged so a device with
+   * thousands of open decisions never has them all in the relay's memory at once (outbox.ts).
+   * @param afterSeq the previous page's cursor (0 = from the start)
+   * @param rows most deliveries read
+   * @param maxBytes the page ends once its events reach this many bytes (at least one is sent)
+   * @returns the cursor of the next page, undefined when nothing is left
+   */
+  drainPage(
+    dev: DeviceRecord,
+    sink: DeviceSink,
+    afterSeq: number,
+    rows = DRAIN_PAGE_ROWS,
+    maxBytes = DRAIN_PAGE_BYTES,
+  ): number | undefined {
+    const { store, now } = this.#o;
     const d = store.decisions;
-    live.add(dev.deviceId, sink);
     const out: Array<Parameters<DeviceSink['send']>[0]> = [];
     const notices: Notice[] = [];
-    store.transaction(() => {
+    const next = store.transaction((): number | undefined => {
       const t = now();
-      for (const copy of d.openDeliveriesOfDevice(dev.deviceId, this.#o.maxDrain)) {
+      const page = d.openDeliveriesOfDevice(dev.deviceId, Math.min(rows, this.#o.maxDrain), afterSeq);
+      let bytes = 0;
+      for (const copy of page) {
+        if (bytes >= maxBytes) return copy.seq - 1;
         if (!isFinal(copy.decisionStatus) && copy.expiresAt <= t) {
           const decision = d.getDecision(copy);
           if (decision) this.#expireIfDue(decision, t, notices);
@@ -305,11 +329,16 @@ export class DecisionEngine {
           if (d.advanceDecision(copy, 'DELIVERED'))
             d.audit(t, copy.appId, copy.decisionId, undefined, 'decision.delivered');
         }
-        out.push(decisionEventResponse(copy.decisionId, copy, t));
+        const event = decisionEventResponse(copy.decisionId, copy, t);
+        bytes += responseBytes(event);
+        out.push(event);
       }
+      const last = page.at(-1);
+      return last && page.length === Math.min(rows, this.#o.maxDrain) ? last.seq : undefined;
     });
     for (const response of out) sink.send(response);
     this.#dispatch(notices);
+    return next;
   }
 
   /** Removes a connection's subscription. */

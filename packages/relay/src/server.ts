@@ -21,6 +21,7 @@ import { agentServiceImpl, pushServiceImpl, type AgentContext } from './agent-se
 import { deviceServiceImpl } from './device-grpc.js';
 import type { SessionContext } from './device-session.js';
 import { DecisionEngine } from './engine.js';
+import { installGrpcLogRedaction } from './grpc-log.js';
 import { tolerantService } from './grpc-util.js';
 import { createHttpServer } from './http-server.js';
 import { LiveRegistry } from './live-registry.js';
@@ -58,6 +59,8 @@ export interface Relay {
   sweepExpired(): number;
   /** Number of devices with a live subscription. */
   liveDevices(): number;
+  /** Authenticated sessions of one device right now (capped: outbox.ts MAX_SESSIONS_PER_DEVICE). */
+  deviceSessions(deviceId: string): number;
   /** Stops accepting, ends device connections, lets in-flight calls finish, closes the store. */
   close(): Promise<void>;
 }
@@ -104,6 +107,8 @@ function grpcServer(o: ResolvedOptions): Server {
  * await relay.close();
  */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
+  // Before any server exists: grpc-js's trace (GRPC_TRACE) would print agents' bearer tokens.
+  installGrpcLogRedaction();
   const o = resolveOptions(options);
   const { logger, now } = o;
   const warning = exposureWarning(o.host, o.tls !== undefined);
@@ -122,6 +127,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const sessionCtx: SessionContext = {
     store,
     engine,
+    live,
     replay: new ReplayGuard(o.replayWindowMs, now),
     now,
     logger,
@@ -226,6 +232,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     status: () => relayStatus(store, now()),
     sweepExpired: () => engine.sweepExpired(),
     liveDevices: () => live.size,
+    deviceSessions: (deviceId) => live.sessionsOf(deviceId),
     close,
   };
 }

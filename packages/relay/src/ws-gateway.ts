@@ -6,12 +6,11 @@
 import type { Server } from 'node:http';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { DeviceSession, type SessionContext } from './device-session.js';
+import { Outbox } from './outbox.js';
 import { isJsonProblem, parseWsRequest, wsResponseJson } from './ws-json.js';
 
 /** Largest accepted frame (a registration with its 1184-byte key is ~2 KiB of JSON). */
 export const WS_MAX_FRAME_BYTES = 1 << 20;
-// A client that does not read its socket is cut off before it costs the relay unbounded memory.
-const MAX_BUFFERED_BYTES = 16 << 20;
 const HEARTBEAT_MS = 30_000;
 
 /** Options of {@link attachWsGateway}. */
@@ -82,14 +81,27 @@ export function attachWsGateway(server: Server, ctx: SessionContext, options: Ws
 
   wss.on('connection', (ws: WebSocket) => {
     alive.set(ws, true);
+    // A client that does not read its socket is cut off at the bound (outbox.ts) before it
+    // costs the relay unbounded memory; the send callback says the frame left the process.
+    const outbox = new Outbox();
+    const label = `ws#${++counter}`;
     const session = new DeviceSession(
       ctx,
-      (response) => {
-        if (ws.readyState !== WebSocket.OPEN) return;
-        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return void ws.terminate();
-        ws.send(wsResponseJson(response));
+      {
+        write(response) {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          const frame = wsResponseJson(response);
+          const bytes = Buffer.byteLength(frame);
+          if (!outbox.reserve(bytes)) {
+            ctx.logger.warn('device socket closed: it does not read what the relay sends', { connection: label });
+            return void ws.terminate();
+          }
+          ws.send(frame, () => outbox.release(bytes));
+        },
+        whenWritable: (fn) => outbox.whenLow(fn),
+        close: () => ws.terminate(),
       },
-      `ws#${++counter}`,
+      label,
     );
     ctx.logger.debug('device socket opened', { connection: session.label });
     ws.on('pong', () => alive.set(ws, true));
@@ -103,6 +115,7 @@ export function attachWsGateway(server: Server, ctx: SessionContext, options: Ws
     });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      outbox.clear();
       session.close();
       ctx.logger.debug('device socket closed', { connection: session.label });
     });

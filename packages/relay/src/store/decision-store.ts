@@ -63,6 +63,8 @@ export interface SignedOutcome {
 export interface OpenDelivery extends DeliveryRecord {
   decisionStatus: DecisionStatus;
   expiresAt: number;
+  /** Insertion order: the cursor of the paged re-send on subscribe. */
+  seq: number;
 }
 
 /** One audit event. */
@@ -220,7 +222,7 @@ export class DecisionStore {
         `SELECT l.*, d.status AS decision_status, d.expires_at AS decision_expires_at
          FROM deliveries l JOIN decisions d
            ON d.app_id = l.app_id AND d.decision_id = l.decision_id AND d.identity_id = l.identity_id
-         WHERE l.device_id = ? AND l.status <> 'CANCELLED' AND l.routed_at IS NULL
+         WHERE l.device_id = ? AND l.seq > ? AND l.status <> 'CANCELLED' AND l.routed_at IS NULL
          ORDER BY l.seq LIMIT ?`,
       ),
       getOutcome: db.prepare(`SELECT * FROM outcomes WHERE ${key}`),
@@ -312,11 +314,19 @@ export class DecisionStore {
     return this.#s.deliveriesOf.all(k.appId, k.decisionId, k.identityId).map(toDelivery);
   }
 
-  /** A device's deliveries that still need an event or a decision_routed notice, oldest first. */
-  openDeliveriesOfDevice(deviceId: string, limit: number): OpenDelivery[] {
-    return this.#s.openOfDevice.all(deviceId, limit).map((r) => {
-      const row = r as { decision_status: DecisionStatus; decision_expires_at: number };
-      return { ...toDelivery(r), decisionStatus: row.decision_status, expiresAt: row.decision_expires_at };
+  /**
+   * A device's deliveries that still need an event or a decision_routed notice, oldest first.
+   * @param afterSeq only those after this cursor (a previous page's last `seq`; 0 = from the start)
+   */
+  openDeliveriesOfDevice(deviceId: string, limit: number, afterSeq = 0): OpenDelivery[] {
+    return this.#s.openOfDevice.all(deviceId, afterSeq, limit).map((r) => {
+      const row = r as { decision_status: DecisionStatus; decision_expires_at: number; seq: number };
+      return {
+        ...toDelivery(r),
+        decisionStatus: row.decision_status,
+        expiresAt: row.decision_expires_at,
+        seq: row.seq,
+      };
     });
   }
 
