@@ -8,6 +8,7 @@
  */
 export { startRelay, type Relay } from './server.js';
 export { isLoopback, type RelayOptions } from './options.js';
+export type { AgentFault, RelayFaults } from './faults.js';
 export {
   createApp,
   createPairing,

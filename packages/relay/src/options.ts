@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { isLoopbackHost } from '@noxy-approval/core';
 import { webPageDir } from '@noxy-approval/device';
 import { invalidOption } from './errors.js';
+import type { RelayFaults } from './faults.js';
 import { createConsoleLogger, type RelayLogger } from './logger.js';
 
 /** Options of `startRelay`. */
@@ -66,6 +67,8 @@ export interface RelayOptions {
   allowedOrigins?: readonly string[];
   /** How long `close()` lets in-flight calls finish before cutting them; default 5,000 ms. */
   shutdownGraceMs?: number;
+  /** Test only: injected Agent API faults (faults.ts); default none. The CLI never sets it. */
+  faults?: RelayFaults;
 }
 
 /** Options with every default applied. */

@@ -19,6 +19,13 @@ export {
   type TestDevice,
   type TestServerOptions,
 } from './agent-test-server.js';
+export {
+  startFaultProxy,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type ToxicPlan,
+  type Toxics,
+} from './fault-proxy.js';
 export { startLocalStack, type Answer, type LocalStack, type LocalStackOptions } from './local-stack.js';
 export {
   describeRun,
