@@ -14,11 +14,12 @@
  * @module
  */
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NoxyError, type IdentityInput, type IdentityType } from '@noxy-approval/core';
 import { createApp, createPairing, relayStatus } from './admin.js';
+import { assertWebRoot, readRunFile, type RunInfo, secureDataDir } from './data-dir.js';
 import { bindPlan, FlagError, lanWarning } from './lan.js';
 import { createConsoleLogger, type LogLevel } from './logger.js';
 import { RelayStore } from './store/index.js';
@@ -92,11 +93,23 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 const dataDir = (v: Values): string => resolve(v.data ?? process.env.NOXY_RELAY_DATA ?? './.noxy');
+
+// The data folder, created or tightened to 0700 (data-dir.ts), saying so when it was looser.
+function ownedDataDir(v: Values): string {
+  const dir = dataDir(v);
+  const { tightenedFrom } = secureDataDir(dir);
+  if (tightenedFrom !== undefined)
+    process.stderr.write(
+      `noxy-relay: ${dir} had mode 0${tightenedFrom.toString(8)}; made it 0700 (it holds signing secrets)\n`,
+    );
+  return dir;
+}
 const runFile = (dir: string): string => join(dir, 'relay.json');
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 
 async function start(v: Values): Promise<void> {
-  const dir = dataDir(v);
+  const dir = ownedDataDir(v);
+  if (v['web-root'] !== undefined) assertWebRoot(resolve(v['web-root']), '--web-root');
   const level = (v['log-level'] ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level))
     throw new UsageError(`--log-level expected debug|info|warn|error|silent`);
@@ -156,7 +169,7 @@ async function start(v: Values): Promise<void> {
 }
 
 function withStore<T>(v: Values, fn: (store: RelayStore) => T): T {
-  const store = RelayStore.open(dataDir(v));
+  const store = RelayStore.open(ownedDataDir(v));
   try {
     return fn(store);
   } finally {
@@ -175,9 +188,8 @@ function appCreate(v: Values): void {
   out(`  signing secret  ${app.signingSecret}    (devices: NOXY_SIGNING_SECRET)`);
 }
 
-function runningUrls(v: Values): { grpcUrl?: unknown; httpUrl?: unknown } {
-  const file = runFile(dataDir(v));
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { grpcUrl?: unknown; httpUrl?: unknown }) : {};
+function runningUrls(v: Values): RunInfo {
+  return readRunFile(runFile(dataDir(v)));
 }
 
 function relayUrlOf(v: Values): string {
@@ -220,8 +232,8 @@ function status(v: Values): void {
     throw new UsageError(`no relay data in ${dir} (run \`noxy-relay start\` or pass --data)`);
   const s = withStore(v, (store) => relayStatus(store, Date.now()));
   let running: string | undefined;
-  if (existsSync(runFile(dir))) {
-    const info = JSON.parse(readFileSync(runFile(dir), 'utf8')) as { grpcUrl?: string; pid?: number };
+  const info = readRunFile(runFile(dir));
+  if (info.grpcUrl !== undefined) {
     try {
       if (typeof info.pid === 'number') process.kill(info.pid, 0);
       running = info.grpcUrl;

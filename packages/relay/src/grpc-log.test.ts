@@ -84,7 +84,9 @@ describe('noxy-relay start with GRPC_TRACE=all', () => {
     }
     const output = Buffer.concat(chunks);
     // The trace really ran (so the assertions below can fail): grpc-js logged the calls' headers.
-    expect(output.toString()).toMatch(/server_call \| Request to \/noxy\.agent\.AgentService\/GetQuota received headers/);
+    expect(output.toString()).toMatch(
+      /server_call \| Request to \/noxy\.agent\.AgentService\/GetQuota received headers/,
+    );
     for (const secret of [app.appToken, app.signingSecret, wrong, plain]) {
       expect(output.includes(Buffer.from(secret)), `output holds ${secret.slice(0, 8)}…`).toBe(false);
     }

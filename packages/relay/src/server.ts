@@ -5,6 +5,7 @@
  * @module
  */
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { agent, device, push } from '@noxy-approval/proto';
 import {
@@ -21,6 +22,7 @@ import { agentServiceImpl, pushServiceImpl, type AgentContext } from './agent-se
 import { deviceServiceImpl } from './device-grpc.js';
 import type { SessionContext } from './device-session.js';
 import { DecisionEngine } from './engine.js';
+import { assertWebRoot, secureDataDir } from './data-dir.js';
 import { installGrpcLogRedaction } from './grpc-log.js';
 import { tolerantService } from './grpc-util.js';
 import { createHttpServer } from './http-server.js';
@@ -113,6 +115,16 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { logger, now } = o;
   const warning = exposureWarning(o.host, o.tls !== undefined);
   if (warning) logger.warn(warning);
+  // A web root given explicitly must exist: refused now rather than a 404 for every page.
+  if (o.webRoot !== undefined && !o.defaultWebRoot) assertWebRoot(o.webRoot);
+  if (o.dataDir !== ':memory:') {
+    const { tightenedFrom } = secureDataDir(resolve(o.dataDir));
+    if (tightenedFrom !== undefined)
+      logger.warn('data folder made owner-only (it holds signing secrets)', {
+        dataDir: resolve(o.dataDir),
+        previousMode: `0${tightenedFrom.toString(8)}`,
+      });
+  }
   const store = RelayStore.open(o.dataDir);
   const live = new LiveRegistry();
   const engine = new DecisionEngine({
