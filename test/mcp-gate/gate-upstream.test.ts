@@ -1,20 +1,46 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalStack } from '@noxy-approval/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanups, decisionsTotal, fakeUpstream, gate, runCleanups, tempFolder, text } from './helpers.js';
 
 afterEach(runCleanups);
+
+/** Whether the host lists the tools first: then ungated calls take the fast lane (fast-lane.ts), else the SDK path. */
+let listFirst = false;
 
 async function setup(options: Parameters<typeof gate>[2] = {}, answer: 'approve' | 'reject' | 'never' = 'approve') {
   const stack = await startLocalStack({ devices: [{ answer }] });
   cleanups.push(() => stack.close());
   const dir = tempFolder();
   const { client, proxy } = await gate(stack, [fakeUpstream, dir], options);
+  if (listFirst) await client.listTools();
   return { stack, dir, client, proxy };
 }
 
-describe('noxy-mcp gate: progress, cancellation, _meta and the upstream lifecycle', () => {
+describe('noxy-mcp gate: which lane an ungated call takes', () => {
+  it('a listed ungated tool is relayed as a message (the lane id reaches the upstream); else via the SDK', async () => {
+    listFirst = false;
+    const { client, stack } = await setup({}, 'approve');
+    const viaSdk = JSON.parse(text(await client.callTool({ name: 'request_id', arguments: {} })));
+    expect(typeof viaSdk).toBe('number');
+    // That call listed the tools (to read the annotations): the next one takes the fast lane.
+    const fast = JSON.parse(text(await client.callTool({ name: 'request_id', arguments: {} })));
+    expect(fast).toMatch(/^noxy-gate-\d+$/);
+    // A gated tool never does, listed or not.
+    expect(text(await client.callTool({ name: 'send', arguments: { to: 'bob', amount: 1 } }))).toBe('sent 1 to bob');
+    expect(decisionsTotal(stack)).toBe(1);
+  });
+});
+
+describe.each([
+  ['through the SDK', false],
+  ['on the fast lane', true],
+])('noxy-mcp gate %s: progress, cancellation, _meta and the upstream lifecycle', (_lane, listed) => {
+  beforeEach(() => {
+    listFirst = listed;
+  });
+
   it('forwards the upstream progress to the host', async () => {
     const { client } = await setup();
     const seen: number[] = [];

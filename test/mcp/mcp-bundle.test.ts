@@ -119,11 +119,12 @@ describe('the .mcpb bundle of noxy-mcp', () => {
     expect(devOnly).toEqual(expect.arrayContaining(['typescript', 'vitest', '@anthropic-ai/mcpb', 'esbuild']));
     expect(devOnly.filter((name) => names.has(name))).toEqual([]);
     for (const { dir, pkg } of bundled) {
-      if (pkg.name.startsWith('@noxy-approval/')) expect(existsSync(join(dir, 'src')), `${pkg.name}/src`).toBe(false);
+      if (!pkg.name.startsWith('@noxy-approval/')) continue;
+      expect(existsSync(join(dir, 'src')), `${pkg.name}/src`).toBe(false);
     }
   });
 
-  it('unpacked, its server answers tools/list and gets an approval, configured the way Claude Desktop does', async () => {
+  it('unpacked, its server answers tools/list and gets an approval, configured as Claude Desktop does', async () => {
     stack = await startLocalStack({ devices: [{ answer: 'approve' }] });
     const userConfig: Record<string, string> = {
       endpoint: stack.relay.grpcUrl,

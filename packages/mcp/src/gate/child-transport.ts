@@ -2,13 +2,13 @@
  * A stdio client transport over a child process that is spawned first and wired to the MCP SDK
  * afterwards: the upstream boots while the SDK (and the rest of the proxy) is still loading,
  * so the gate's cold start is close to the upstream's own. Same framing as the SDK's
- * `StdioClientTransport` (its `ReadBuffer`: newline-delimited JSON-RPC).
+ * `StdioClientTransport` (newline-delimited JSON-RPC), with json-lines.ts's lighter check.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { JsonLineBuffer, serializeMessage } from './json-lines.js';
 
 /** How to spawn the child. */
 export interface ChildSpec {
@@ -42,12 +42,11 @@ export class ChildProcessTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   #exited: Promise<void>;
+  readonly #buffer = new JsonLineBuffer();
 
   constructor(
     private readonly child: ChildProcess,
     private readonly spawned: Promise<void>,
-    private readonly buffer: ReadBuffer,
-    private readonly serialize: (message: JSONRPCMessage) => string,
   ) {
     this.#exited = new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -64,10 +63,20 @@ export class ChildProcessTransport implements Transport {
     const { child } = this;
     child.stdout!.on('data', (chunk: Buffer) => {
       try {
-        this.buffer.append(chunk);
-        for (let m = this.buffer.readMessage(); m !== null; m = this.buffer.readMessage()) this.onmessage?.(m);
+        this.#buffer.append(chunk);
       } catch (err) {
         this.onerror?.(err as Error);
+        return;
+      }
+      // One malformed line is reported and skipped; the lines after it are still read.
+      for (;;) {
+        try {
+          const message = this.#buffer.readMessage();
+          if (message === null) break;
+          this.onmessage?.(message);
+        } catch (err) {
+          this.onerror?.(err as Error);
+        }
       }
     });
     child.stdout!.on('error', (err) => this.onerror?.(err));
@@ -83,7 +92,7 @@ export class ChildProcessTransport implements Transport {
         reject(new Error('the upstream is not running'));
         return;
       }
-      if (stdin.write(this.serialize(message))) resolve();
+      if (stdin.write(serializeMessage(message))) resolve();
       else stdin.once('drain', () => resolve());
     });
   }
@@ -95,6 +104,6 @@ export class ChildProcessTransport implements Transport {
       this.child.kill('SIGTERM');
       if ((await Promise.race([this.#exited, grace(2_000)])) === 'timeout') this.child.kill('SIGKILL');
     }
-    this.buffer.clear();
+    this.#buffer.clear();
   }
 }

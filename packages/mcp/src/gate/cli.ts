@@ -88,14 +88,14 @@ async function serve(
   log: (line: string) => void,
 ): Promise<number> {
   const [
-    { StdioServerTransport },
+    { GateStdioTransport },
     { createNoxyClient, MemoryApprovalStore, NoxyError },
     envConfig,
     rulesFile,
     proxyMod,
     rulesMod,
   ] = await Promise.all([
-    import('@modelcontextprotocol/sdk/server/stdio.js'),
+    import('./stdio-host.js'),
     import('@noxy-approval/core'),
     import('../config.js'),
     import('./config.js'),
@@ -136,7 +136,7 @@ async function serve(
     rules: rulesMod.mergeRules(fileRules, { gate: splitGlobs(values.gate), allow: splitGlobs(values.allow) }),
     log: (line) => log(`gate: ${line}`),
   });
-  await proxy.connect(new StdioServerTransport());
+  await proxy.connect(new GateStdioTransport());
   log(`gate ready over stdio (asking ${maskIdentity(config.identity)}, relay ${config.endpoint})`);
   await new Promise<void>((resolve) => {
     const done = () => resolve();

@@ -12,13 +12,13 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
-  CallToolResultSchema,
   CompleteRequestSchema,
   CompleteResultSchema,
   EmptyResultSchema,
@@ -62,6 +62,7 @@ import {
   type GateResult,
 } from '@noxy-approval/core';
 import { defaultOwner, withProgress, type IdentityContext } from '../server.js';
+import { FastLane } from './fast-lane.js';
 import { needsApproval, type GateRules, type GateVerdict } from './rules.js';
 import { Upstream, type UpstreamSpec } from './upstream.js';
 
@@ -102,6 +103,13 @@ export interface GateProxy {
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 const GATE_META = 'noxy-approval/gate';
+
+/**
+ * The upstream's tools/call result is checked once, on its way out, by the SDK `Server` (it
+ * validates every tools/call result against `CallToolResultSchema`); checking it here as well
+ * doubled the cost of the largest message on the proxy's path. Here it only has to be an object.
+ */
+const UPSTREAM_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null);
 
 const errorText = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
@@ -234,29 +242,34 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
                 .catch(() => undefined);
             },
           };
-    return (await client.request({ method: 'tools/call', params: forwarded }, CallToolResultSchema, {
+    return (await client.request({ method: 'tools/call', params: forwarded }, UPSTREAM_RESULT, {
       signal: extra.signal,
       timeout: upstreamTimeoutMs,
       ...progress,
     })) as CallToolResult;
   }
 
+  const timeoutResult = (tool: string) =>
+    errorText(
+      `The upstream MCP server did not answer ${tool} within ${Math.round(upstreamTimeoutMs / 1000)} s and was ` +
+        'restarted. The call may or may not have taken effect: check before trying again.',
+    );
+  const stoppedResult = (tool: string, why: string) =>
+    errorText(
+      `The upstream MCP server stopped during ${tool} (${why}). It is restarted for the next call; ` +
+        'the call may or may not have taken effect: check before trying again.',
+    );
+
   /** Upstream failures as tool errors; the host's own cancel and protocol errors pass through. */
   async function upstreamFailure(err: unknown, tool: string, extra: Extra): Promise<CallToolResult> {
     if (extra.signal.aborted) throw err;
     if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
       await upstream.restart(`${tool} did not answer within ${upstreamTimeoutMs} ms`);
-      return errorText(
-        `The upstream MCP server did not answer ${tool} within ${Math.round(upstreamTimeoutMs / 1000)} s and was ` +
-          'restarted. The call may or may not have taken effect: check before trying again.',
-      );
+      return timeoutResult(tool);
     }
     if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) {
       await upstream.restart(`the connection closed during ${tool}`);
-      return errorText(
-        `The upstream MCP server stopped during ${tool} (${err.message}). It is restarted for the next call; ` +
-          'the call may or may not have taken effect: check before trying again.',
-      );
+      return stoppedResult(tool, err.message);
     }
     if (err instanceof McpError) throw err;
     if (NoxyError.isInstance(err)) {
@@ -269,6 +282,19 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
     log(`${tool}: upstream failed: ${why}`);
     return errorText(`The upstream MCP server could not run ${tool}: ${why}`);
   }
+
+  // Ungated calls of listed tools skip the SDK on both sides (fast-lane.ts); the rest is below.
+  const lane = new FastLane({
+    ungated: (name, args) => {
+      const tool = tools.get(name);
+      return tool !== undefined && !needsApproval(rules, name, tool, args).gated;
+    },
+    upstream: () => upstream.readyStdioTransport(),
+    timeoutMs: upstreamTimeoutMs,
+    onTimeout: (tool) => upstream.restart(`${tool} did not answer within ${upstreamTimeoutMs} ms`),
+    timeoutResult,
+    stoppedResult,
+  });
 
   async function gatedCall(params: CallToolRequest['params'], extra: Extra): Promise<CallToolResult> {
     const name = params.name;
@@ -357,10 +383,14 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
   const host = server;
   return {
     server: host,
-    connect: (transport) => host.connect(transport),
+    async connect(transport) {
+      await host.connect(transport);
+      lane.attachHost(transport);
+    },
     verdict: async (name, args) => needsApproval(rules, name, await toolDefinition(name), args),
     upstreamPid: () => upstream.pid(),
     async close() {
+      lane.close();
       await host.close().catch(() => undefined);
       await upstream.close();
       setup.close();

@@ -36,6 +36,8 @@ export class Upstream {
   #current: Promise<UpstreamConnection> | undefined;
   #client: Client | undefined;
   #onConnect: OnConnect | undefined;
+  /** The stdio transport of the connection in use once it is initialized (for the fast lane). */
+  #ready: Transport | undefined;
   #closed = false;
 
   /**
@@ -66,6 +68,11 @@ export class Upstream {
     return this.#current;
   }
 
+  /** The current connection's stdio transport, once initialized; undefined while (re)connecting or over HTTP. */
+  readyStdioTransport(): Transport | undefined {
+    return this.#ready;
+  }
+
   /** The current connection's pid, if connected over stdio. */
   async pid(): Promise<number | undefined> {
     return (await this.#current?.catch(() => undefined))?.pid;
@@ -75,6 +82,7 @@ export class Upstream {
   async restart(reason: string): Promise<void> {
     const current = this.#current;
     this.#current = undefined;
+    this.#ready = undefined;
     if (!current) return;
     this.log(`restarting the upstream: ${reason}`);
     const conn = await current.catch(() => undefined);
@@ -85,6 +93,7 @@ export class Upstream {
     this.#closed = true;
     const current = this.#current;
     this.#current = undefined;
+    this.#ready = undefined;
     const conn = await current?.catch(() => undefined);
     await conn?.client.close().catch(() => undefined);
   }
@@ -94,30 +103,25 @@ export class Upstream {
     // Spawned before the SDK is loaded (the first time, that takes as long as the child's boot).
     const child = 'url' in spec ? undefined : spawnChild(spec);
     const connection: Promise<UpstreamConnection> = (async () => {
-      const [{ Client }, stdio] = await Promise.all([
-        import('@modelcontextprotocol/sdk/client/index.js'),
-        import('@modelcontextprotocol/sdk/shared/stdio.js'),
-      ]);
+      const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
       let transport: Transport;
       if (child) {
-        transport = new ChildProcessTransport(
-          child.child,
-          child.spawned,
-          new stdio.ReadBuffer(),
-          stdio.serializeMessage,
-        );
+        transport = new ChildProcessTransport(child.child, child.spawned);
       } else {
         const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
         transport = new StreamableHTTPClientTransport(new URL(String((spec as { url: string | URL }).url)));
       }
+      // Not restarted or closed meanwhile (a function: `connection` is assigned once this body first awaits).
+      const isCurrent = () => this.#current === connection;
       const client = new Client({ name: 'noxy-mcp-gate', version: '0.1.0' }, { capabilities: {} });
       this.#client = client;
       this.#onConnect?.(client);
       // A crash or a closed connection: the next call reconnects. In-flight requests already got
       // `Connection closed` from the SDK.
       client.onclose = () => {
-        if (this.#current === connection) {
+        if (isCurrent()) {
           this.#current = undefined;
+          this.#ready = undefined;
           if (!this.#closed) this.log('the upstream closed the connection; the next call restarts it');
         }
       };
@@ -127,6 +131,7 @@ export class Upstream {
         child?.child.kill('SIGKILL');
         throw err;
       }
+      if (child && isCurrent()) this.#ready = transport;
       return { client, pid: child?.child.pid };
     })();
     return connection;
