@@ -9,6 +9,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { systemClock, type Clock } from './clock.js';
 import type { RandomBytes } from './envelope/envelope.js';
 import { loadKemBackend, type KemBackend, type KemChoice } from './envelope/kem.js';
@@ -280,6 +281,9 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
   let kem: Promise<KemBackend> | undefined;
   // Every wait and send is tied to this controller, so close() ends them all at once.
   const lifetime = new AbortController();
+  // Each wait's poll listens on it, and a held poll (wait hint) does so for seconds: a thousand
+  // concurrent waits are expected, not a leak.
+  setMaxListeners(0, lifetime.signal);
   let closed = false;
 
   const signalFor = (signal: AbortSignal | undefined) =>

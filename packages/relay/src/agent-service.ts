@@ -10,13 +10,24 @@
  *   QUOTA_EXHAUSTED` and `grpc-retry-pushback-ms: -1` (gRFC A6: do not retry);
  * - malformed request → INVALID_ARGUMENT naming the field;
  * - GetDecisionOutcome for an unknown id, or one of another app or identity → NOT_FOUND.
+ *
+ * GetDecisionOutcome honours the wait hint (`noxy-wait-ms` request metadata, docs/protocol.md §12):
+ * a pending answer is held until the decision closes or the hint's time passes.
  * @module
  */
-import { status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { agent, type push } from '@noxy-approval/proto';
 import { QuotaExhaustedError, type DecisionEngine, type RouteInput } from './engine.js';
 import { MalformedRequest, statusError } from './grpc-util.js';
+import { parseWaitHint, WAIT_HINT_HEADER, WaitHintError, type HeldCalls } from './held-calls.js';
 import type { RelayLogger } from './logger.js';
+import { decisionKeyString } from './outcome-waiters.js';
 import type { KeyedRateLimiter } from './rate-limit.js';
 import { sha256 } from './secrets.js';
 import type { AppRecord, RelayStore } from './store/index.js';
@@ -33,6 +44,8 @@ export interface AgentContext {
   maxCiphertextBytes: number;
   /** Whether GetIdentityDevices returns devices' Ed25519 keys (see README "Security"). */
   exposeDeviceSigningKeys: boolean;
+  /** GetDecisionOutcome calls held by the wait hint (docs/protocol.md §12). */
+  held: HeldCalls;
 }
 
 /** A handler's refusal, turned into a gRPC status by {@link unary}. */
@@ -84,15 +97,17 @@ function authorize(ctx: AgentContext, call: ServerUnaryCall<unknown, unknown>): 
   return app;
 }
 
-// Wraps a handler with authentication, rate limiting, malformed-input and error mapping.
-function unary<Req, Res>(ctx: AgentContext, method: string, fn: (app: AppRecord, req: Req) => Res) {
-  return (call: ServerUnaryCall<Req | MalformedRequest, Res>, callback: sendUnaryData<Res>): void => {
+/** Returned by a handler that has taken its call over (held) and will answer it later. */
+const LATER = Symbol('answered later');
+
+type Reply<Res> = (produce: () => Res | typeof LATER) => void;
+
+// Runs `produce` and answers its result once durable, or maps its error to a status.
+function replier<Res>(ctx: AgentContext, method: string, callback: sendUnaryData<Res>): Reply<Res> {
+  return (produce) => {
     try {
-      const app = authorize(ctx, call as ServerUnaryCall<unknown, unknown>);
-      if (call.request instanceof MalformedRequest) {
-        throw new RpcError(status.INVALID_ARGUMENT, `malformed ${method} request: ${call.request.reason}`);
-      }
-      const response = fn(app, call.request);
+      const response = produce();
+      if (response === LATER) return;
       // Answer only once the change is durable (group commit, store/index.ts).
       ctx.store.afterCommit(
         () => callback(null, response),
@@ -101,6 +116,8 @@ function unary<Req, Res>(ctx: AgentContext, method: string, fn: (app: AppRecord,
     } catch (error) {
       if (error instanceof RpcError) {
         callback(statusError(error.code, error.message, error.trailers));
+      } else if (error instanceof WaitHintError) {
+        callback(statusError(status.INVALID_ARGUMENT, error.message));
       } else if (error instanceof QuotaExhaustedError) {
         callback(
           statusError(status.RESOURCE_EXHAUSTED, error.message, {
@@ -116,6 +133,25 @@ function unary<Req, Res>(ctx: AgentContext, method: string, fn: (app: AppRecord,
         callback(statusError(status.INTERNAL, 'internal error'));
       }
     }
+  };
+}
+
+// Wraps a handler with authentication, rate limiting, malformed-input and error mapping. The
+// handler may take the call over (return LATER) and answer through `reply` later.
+function unary<Req, Res>(
+  ctx: AgentContext,
+  method: string,
+  fn: (app: AppRecord, req: Req, call: ServerUnaryCall<Req, Res>, reply: Reply<Res>) => Res | typeof LATER,
+) {
+  return (call: ServerUnaryCall<Req | MalformedRequest, Res>, callback: sendUnaryData<Res>): void => {
+    const reply = replier(ctx, method, callback);
+    reply(() => {
+      const app = authorize(ctx, call as ServerUnaryCall<unknown, unknown>);
+      if (call.request instanceof MalformedRequest) {
+        throw new RpcError(status.INVALID_ARGUMENT, `malformed ${method} request: ${call.request.reason}`);
+      }
+      return fn(app, call.request, call as ServerUnaryCall<Req, Res>, reply);
+    });
   };
 }
 
@@ -193,6 +229,41 @@ const OUTCOME: Record<'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED', agent.Dec
   EXPIRED: agent.DecisionOutcome.DECISION_OUTCOME_EXPIRED,
 };
 
+// The answer of a GetDecisionOutcome, as of now.
+function outcomeResponse(
+  ctx: AgentContext,
+  app: AppRecord,
+  r: agent.GetDecisionOutcomeRequest,
+): agent.GetDecisionOutcomeResponse {
+  const found = ctx.engine.outcome(app.appId, r.decisionId, r.identityId);
+  if (!found.found)
+    throw new RpcError(status.NOT_FOUND, 'no decision with this decision_id for this identity_id and app');
+  const res: agent.GetDecisionOutcomeResponse = {
+    requestId: r.requestId,
+    pending: found.pending,
+    outcome: OUTCOME[found.outcome],
+  };
+  // The deciding device's signature and what it covers, as it sent them (new fields ≥ 100).
+  if (!found.pending && found.signed && found.deviceId) {
+    res.deviceSignature = found.signed.signature;
+    res.deviceId = found.deviceId;
+    res.decidedAt = BigInt(found.signed.decidedAt);
+    res.signedDecisionId = r.decisionId;
+    res.actionHash = found.signed.actionHash;
+    res.appId = app.appId;
+  }
+  return res;
+}
+
+/** Margin kept between a hold's end and the call's deadline, so the answer arrives before it. */
+const DEADLINE_MARGIN_MS = 250;
+
+// How long to hold a call with hint `hint`: never past the call's own deadline.
+function holdMs(hint: number, deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Math.floor(Math.min(hint, at - Date.now() - DEADLINE_MARGIN_MS));
+}
+
 /**
  * The `noxy.agent.AgentService` implementation.
  * @param ctx shared state
@@ -203,32 +274,32 @@ export function agentServiceImpl(ctx: AgentContext): UntypedServiceImplementatio
       const result = ctx.engine.route(app, routeInput(ctx, r));
       return { status: result.status, requestId: r.requestId, decisionId: result.decisionId };
     }),
-    getDecisionOutcome: unary(
-      ctx,
-      'GetDecisionOutcome',
-      (app, r: agent.GetDecisionOutcomeRequest): agent.GetDecisionOutcomeResponse => {
-        checkId(r.decisionId, 'decision_id', true);
-        checkId(r.identityId, 'identity_id', true);
-        const found = ctx.engine.outcome(app.appId, r.decisionId, r.identityId);
-        if (!found.found)
-          throw new RpcError(status.NOT_FOUND, 'no decision with this decision_id for this identity_id and app');
-        const res: agent.GetDecisionOutcomeResponse = {
-          requestId: r.requestId,
-          pending: found.pending,
-          outcome: OUTCOME[found.outcome],
-        };
-        // The deciding device's signature and what it covers, as it sent them (new fields ≥ 100).
-        if (!found.pending && found.signed && found.deviceId) {
-          res.deviceSignature = found.signed.signature;
-          res.deviceId = found.deviceId;
-          res.decidedAt = BigInt(found.signed.decidedAt);
-          res.signedDecisionId = r.decisionId;
-          res.actionHash = found.signed.actionHash;
-          res.appId = app.appId;
-        }
-        return res;
-      },
-    ),
+    getDecisionOutcome: unary(ctx, 'GetDecisionOutcome', (app, r: agent.GetDecisionOutcomeRequest, call, reply) => {
+      checkId(r.decisionId, 'decision_id', true);
+      checkId(r.identityId, 'identity_id', true);
+      const hint = parseWaitHint(call.metadata.get(WAIT_HINT_HEADER));
+      const current = outcomeResponse(ctx, app, r);
+      if (hint === undefined || !current.pending) return current;
+      // Pending and hinted: hold the call (it has taken its one rate-limit token, like a poll)
+      // until the decision closes, the hint's time passes, or the relay shuts down.
+      const ms = holdMs(hint, call.getDeadline());
+      const held =
+        ms > 0 &&
+        ctx.held.hold({
+          appId: app.appId,
+          decision: decisionKeyString({ appId: app.appId, decisionId: r.decisionId, identityId: r.identityId }),
+          ms,
+          call,
+          answer: () => reply(() => outcomeResponse(ctx, app, r)),
+        });
+      // Over a cap, closing, or no time left: answered at once, as a relay without the hint.
+      if (!held) return current;
+      // Tells the client, at once, that this relay holds (so it need not back off).
+      const ack = new Metadata();
+      ack.set(WAIT_HINT_HEADER, String(ms));
+      call.sendMetadata(ack);
+      return LATER;
+    }),
     getQuota: unary(ctx, 'GetQuota', (app, r: agent.GetQuotaRequest) => quota(ctx, app, r.requestId)),
     getIdentityDevices: unary(ctx, 'GetIdentityDevices', (app, r: agent.GetIdentityDevicesRequest) =>
       identityDevices(ctx, app, r),

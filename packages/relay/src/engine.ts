@@ -17,6 +17,7 @@ import { decisionEventResponse, decisionRoutedResponse } from './device-response
 import type { DeviceSink, LiveRegistry } from './live-registry.js';
 import type { RelayLogger } from './logger.js';
 import { DRAIN_PAGE_BYTES, DRAIN_PAGE_ROWS, responseBytes } from './outbox.js';
+import { OutcomeWaiters } from './outcome-waiters.js';
 import {
   isFinal,
   type AppRecord,
@@ -90,11 +91,19 @@ export interface EngineOptions {
   maxDrain: number;
 }
 
-type Notice = { kind: 'routed'; deviceId: string; decisionId: string };
+type Notice =
+  | { kind: 'routed'; deviceId: string; decisionId: string }
+  /** The decision closed: wake its held GetDecisionOutcome calls (after the transaction). */
+  | { kind: 'settled'; key: DecisionKey };
 
 /** The lifecycle rules; one instance per relay. */
 export class DecisionEngine {
   readonly #o: EngineOptions;
+  /**
+   * Who waits for a decision to close (held GetDecisionOutcome calls, held-calls.ts): woken once
+   * per decision, after the transaction that closed it.
+   */
+  readonly waiters = new OutcomeWaiters();
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -264,6 +273,7 @@ export class DecisionEngine {
         outcome === 'APPROVED' ? 'decision.approved' : 'decision.rejected',
       );
       this.#closeDeliveries(decision, dev.deviceId, t, notices);
+      notices.push({ kind: 'settled', key: decision });
       return { kind: 'decided', outcome };
     });
     this.#dispatch(notices);
@@ -395,6 +405,7 @@ export class DecisionEngine {
       return;
     d.audit(t, decision.appId, decision.decisionId, undefined, 'decision.expired', { expiresAt: decision.expiresAt });
     this.#closeDeliveries(decision, undefined, t, notices);
+    notices.push({ kind: 'settled', key: decision });
   }
 
   // Inside a transaction: after a decision closed, cancel unseen copies and soft-cancel seen ones.
@@ -417,6 +428,9 @@ export class DecisionEngine {
 
   #dispatch(notices: Notice[]): void {
     const t = this.#o.now();
-    for (const n of notices) this.#o.live.send(n.deviceId, decisionRoutedResponse(n.decisionId, t));
+    for (const n of notices) {
+      if (n.kind === 'settled') this.waiters.wake(n.key);
+      else this.#o.live.send(n.deviceId, decisionRoutedResponse(n.decisionId, t));
+    }
   }
 }

@@ -24,11 +24,13 @@ import type { SessionContext } from './device-session.js';
 import { DecisionEngine } from './engine.js';
 import { assertWebRoot, secureDataDir } from './data-dir.js';
 import { installGrpcLogRedaction } from './grpc-log.js';
+import { withFaults } from './faults.js';
 import { tolerantService } from './grpc-util.js';
+import { HeldCalls, MAX_WAIT_HINT_MS } from './held-calls.js';
 import { createHttpServer } from './http-server.js';
 import { LiveRegistry } from './live-registry.js';
 import { exposureWarning, resolveOptions, type RelayOptions, type ResolvedOptions } from './options.js';
-import { KeyedRateLimiter } from './rate-limit.js';
+import { KeyedRateLimiter, SlotLimiter } from './rate-limit.js';
 import { ReplayGuard } from './replay.js';
 import { RelayStore } from './store/index.js';
 import { attachWsGateway } from './ws-gateway.js';
@@ -63,6 +65,8 @@ export interface Relay {
   liveDevices(): number;
   /** Authenticated sessions of one device right now (capped: outbox.ts MAX_SESSIONS_PER_DEVICE). */
   deviceSessions(deviceId: string): number;
+  /** GetDecisionOutcome calls held by the wait hint right now (docs/protocol.md §12). */
+  heldCalls(): number;
   /** Stops accepting, ends device connections, lets in-flight calls finish, closes the store. */
   close(): Promise<void>;
 }
@@ -155,11 +159,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     agentPerSecond: o.agentPerSecond,
     maxCiphertextBytes: o.maxCiphertextBytes,
     exposeDeviceSigningKeys: o.exposeDeviceSigningKeys,
+    // Wait hint (docs/protocol.md §12): per app, what its bucket sustains over the longest hold.
+    held: new HeldCalls(engine.waiters, new SlotLimiter(o.agentPerSecond * (MAX_WAIT_HINT_MS / 1000), 20_000)),
   };
 
   const streams = new Set<ServerDuplexStream<unknown, unknown>>();
   const grpc = grpcServer(o);
-  grpc.addService(tolerantService(agent.AgentServiceService), agentServiceImpl(agentCtx));
+  grpc.addService(tolerantService(agent.AgentServiceService), withFaults(agentServiceImpl(agentCtx), options.faults));
   grpc.addService(tolerantService(push.PushServiceService), pushServiceImpl(agentCtx));
   grpc.addService(tolerantService(device.DeviceServiceService), deviceServiceImpl(sessionCtx, streams));
   const http = createHttpServer({
@@ -208,6 +214,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       clearInterval(sweep);
+      // Held GetDecisionOutcome calls are answered now (still pending), not cut at the grace's end.
+      agentCtx.held.close();
       // 1. Stop accepting and end device connections (they reconnect to the next relay).
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
       for (const call of streams) if (!call.writableEnded) call.end();
@@ -245,6 +253,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     sweepExpired: () => engine.sweepExpired(),
     liveDevices: () => live.size,
     deviceSessions: (deviceId) => live.sessionsOf(deviceId),
+    heldCalls: () => agentCtx.held.size,
     close,
   };
 }
