@@ -17,7 +17,8 @@ import type { AiSdkCallContext } from './context.js';
 /**
  * Core's common wrapper options: a `client` (or `endpoint` + `authToken`), the `identity` to ask
  * (fixed, or a resolver of the {@link AiSdkCallContext}), `ttlSeconds`, `agent`, `holdMs`,
- * `handleSecret`, `store`, `clock`.
+ * `handleSecret`, `store`, `clock`, and `requireDeviceSignature` (only approvals signed by the
+ * user's device count; docs/security.md "Security model").
  */
 export type NoxyAiSdkOptions = ApprovalWrapperOptions<AiSdkCallContext>;
 

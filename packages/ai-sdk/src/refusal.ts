@@ -10,7 +10,10 @@ export interface ApprovalRefusal {
   /** Marks the object as this package's refusal (the tool's own output never has it). */
   noxy_approval: 'not_executed';
   status: 'not_executed';
-  /** Why: `rejected`, `expired`, `pending`, `action_mismatch` or `already_executed`. */
+  /**
+   * Why: `rejected`, `expired`, `pending`, `action_mismatch`, `already_executed`, or
+   * `unverified_approval` (device signatures required and this approval did not verify).
+   */
   reason: NotExecutedReason;
   tool: string;
   decision_id: string;

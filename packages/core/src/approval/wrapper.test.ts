@@ -25,6 +25,26 @@ describe('wrapper options', () => {
     );
   });
 
+  it('passes requireDeviceSignature to the client it creates and to the engine; refuses a non-boolean', () => {
+    const made = setupWrapper({
+      endpoint: 'http://127.0.0.1:1',
+      authToken: 't',
+      identity: 'alice@example.com',
+      requireDeviceSignature: true,
+    });
+    expect(made.client.requireDeviceSignature).toBe(true);
+    expect(made.engine.requireDeviceSignature).toBe(true);
+    made.close();
+    const { client } = fakeClient();
+    expect(setupWrapper({ client, identity: 'alice@example.com', requireDeviceSignature: true }).engine).toMatchObject({
+      requireDeviceSignature: true,
+    });
+    expect(setupWrapper({ client, identity: 'alice@example.com' }).engine.requireDeviceSignature).toBe(false);
+    expect(() =>
+      setupWrapper({ client, identity: 'alice@example.com', requireDeviceSignature: 'yes' as never }),
+    ).toThrow(expect.objectContaining({ field: 'requireDeviceSignature' }));
+  });
+
   it('derives a short title from the tool and its arguments', () => {
     expect(defaultTitle('transfer_funds', { to: 'bob', amount: 25 })).toBe(
       'Run transfer_funds (to: "bob", amount: 25)',

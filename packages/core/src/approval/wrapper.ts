@@ -33,6 +33,13 @@ export interface ApprovalWrapperOptions<Context = unknown> {
   handleSecret?: string | Uint8Array;
   store?: ApprovalStore;
   clock?: Clock;
+  /**
+   * Only device-signed approvals count (docs/security.md "Security model"): an approval that is
+   * unsigned, badly signed, by an unknown or wrong device, or for another decision or action is
+   * not approved, the tool does not run and the model is told why. Default: the client's
+   * setting (false for a client the wrapper creates).
+   */
+  requireDeviceSignature?: boolean;
 }
 
 /** What a wrapper works with, built once from its options. */
@@ -63,9 +70,20 @@ export function setupWrapper<C>(options: ApprovalWrapperOptions<C>, pendingHint?
     throw invalidArgument('holdMs', 'a positive number of ms', describe(options.holdMs));
   }
   const identity = checkIdentitySource(options.identity);
-  const client = given ?? createNoxyClient({ endpoint: endpoint!, authToken: authToken! });
+  if (options.requireDeviceSignature !== undefined && typeof options.requireDeviceSignature !== 'boolean') {
+    throw invalidArgument('requireDeviceSignature', 'true or false', describe(options.requireDeviceSignature));
+  }
+  const require = options.requireDeviceSignature;
+  const client =
+    given ??
+    createNoxyClient({
+      endpoint: endpoint!,
+      authToken: authToken!,
+      ...(require ? { requireDeviceSignature: true } : {}),
+    });
   const engine = createApprovalEngine({
     client,
+    ...(require !== undefined ? { requireDeviceSignature: require } : {}),
     ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.handleSecret !== undefined ? { handleSecret: options.handleSecret } : {}),
