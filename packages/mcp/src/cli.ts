@@ -67,6 +67,7 @@ async function main(): Promise<number> {
     endpoint: config.endpoint,
     authToken: config.authToken,
     decisionTtlSeconds: config.ttlSeconds,
+    requireDeviceSignature: config.requireDeviceSignature,
   });
   // One store for every HTTP session: a host that reconnects can still check its decisions.
   const store = new MemoryApprovalStore();

@@ -15,8 +15,20 @@ describe('loadConfig', () => {
         ttlSeconds: 600,
         holdSeconds: 45,
         handleSecret: expect.stringContaining('tok_123'),
+        requireDeviceSignature: false,
       },
     });
+  });
+
+  it('reads NOXY_REQUIRE_DEVICE_SIGNATURE, refusing a value it does not know', () => {
+    expect(loadConfig({ ...good, NOXY_REQUIRE_DEVICE_SIGNATURE: 'true' })).toMatchObject({
+      config: { requireDeviceSignature: true },
+    });
+    expect(loadConfig({ ...good, NOXY_REQUIRE_DEVICE_SIGNATURE: '0' })).toMatchObject({
+      config: { requireDeviceSignature: false },
+    });
+    const bad = loadConfig({ ...good, NOXY_REQUIRE_DEVICE_SIGNATURE: 'maybe' });
+    expect(bad.ok ? [] : bad.problems).toEqual([expect.stringContaining('NOXY_REQUIRE_DEVICE_SIGNATURE must be')]);
   });
 
   it('takes a handle secret of its own, at least 16 characters', () => {

@@ -10,6 +10,7 @@
  * | NOXY_DECISION_TTL_SECONDS | lifetime of each approval request (default 600) |
  * | NOXY_HOLD_SECONDS | how long one tool call waits before answering `pending` (default 45) |
  * | NOXY_HANDLE_SECRET | keys decision handles (≥ 16 characters; default: derived from the app token) |
+ * | NOXY_REQUIRE_DEVICE_SIGNATURE | `1`/`true`: only approvals signed by the user's device count (default off) |
  * @module
  */
 import {
@@ -35,6 +36,8 @@ export interface McpConfig {
    * resumes pending decisions. The app token by default (HKDF-separated from its other use).
    */
   handleSecret: string;
+  /** Only device-signed approvals count (docs/security.md "Security model"). */
+  requireDeviceSignature: boolean;
 }
 
 /** Result of {@link loadConfig}: either a config or the list of problems. */
@@ -123,8 +126,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   if (env.NOXY_HANDLE_SECRET !== undefined && env.NOXY_HANDLE_SECRET.length < 16) {
     problems.push('NOXY_HANDLE_SECRET must be at least 16 characters (use a long random string)');
   }
+  const rawRequire = (env.NOXY_REQUIRE_DEVICE_SIGNATURE ?? '').trim().toLowerCase();
+  const requireDeviceSignature = ['1', 'true', 'yes'].includes(rawRequire);
+  if (!requireDeviceSignature && !['', '0', 'false', 'no'].includes(rawRequire)) {
+    problems.push('NOXY_REQUIRE_DEVICE_SIGNATURE must be 1/true/yes or 0/false/no (default off)');
+  }
   if (problems.length > 0 || !identity) return { ok: false, problems };
-  return { ok: true, config: { endpoint, authToken, identity, ttlSeconds, holdSeconds, handleSecret } };
+  return {
+    ok: true,
+    config: { endpoint, authToken, identity, ttlSeconds, holdSeconds, handleSecret, requireDeviceSignature },
+  };
 }
 
 /**

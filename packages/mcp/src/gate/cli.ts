@@ -124,6 +124,7 @@ async function serve(
     endpoint: config.endpoint,
     authToken: config.authToken,
     decisionTtlSeconds: config.ttlSeconds,
+    requireDeviceSignature: config.requireDeviceSignature,
   });
   const proxy = await proxyMod.createGateProxy({
     upstream,
