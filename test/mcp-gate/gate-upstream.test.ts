@@ -31,6 +31,17 @@ describe('noxy-mcp gate: which lane an ungated call takes', () => {
     expect(text(await client.callTool({ name: 'send', arguments: { to: 'bob', amount: 1 } }))).toBe('sent 1 to bob');
     expect(decisionsTotal(stack)).toBe(1);
   });
+
+  it('a "__proto__" key in the arguments is refused before either lane, naming its path', async () => {
+    listFirst = true;
+    const { client, dir } = await setup();
+    const r = await client.callTool({ name: 'send', arguments: JSON.parse('{"to":"bob","amount":1,"__proto__":{}}') });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('"__proto__" (arguments.__proto__) is not accepted');
+    const slow = await client.callTool({ name: 'slow', arguments: JSON.parse('{"steps":1,"__proto__":{"x":1}}') });
+    expect(text(slow)).toContain('is not accepted');
+    expect(existsSync(join(dir, 'sent-bob-1'))).toBe(false);
+  });
 });
 
 describe.each([

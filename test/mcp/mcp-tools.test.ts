@@ -119,6 +119,22 @@ describe('refusals: nothing reaches the relay', () => {
     expect(stack.received[0]).toHaveLength(0);
   });
 
+  it('a "__proto__" key in the arguments, top-level or nested, is refused by name instead of dropped', async () => {
+    stack = await startLocalStack();
+    const client = await connect(stack, { client: stack.client, identity: stack.identity });
+    // JSON.parse keeps "__proto__" as an own key, as a host's JSON decoder hands it over.
+    const top = JSON.parse(`{"tool":"transfer_funds","args":{"to":"bob"},"title":"Pay","__proto__":{"x":1}}`);
+    const nested = JSON.parse(`{"tool":"transfer_funds","args":{"to":"bob","__proto__":{"amount":9}},"title":"Pay"}`);
+    const refusedTop = await client.callTool({ name: 'request_human_approval', arguments: top });
+    expect(refusedTop.isError).toBe(true);
+    expect(text(refusedTop)).toContain('"__proto__" (arguments.__proto__) is not accepted');
+    const refusedNested = await client.callTool({ name: 'request_human_approval', arguments: nested });
+    expect(refusedNested.isError).toBe(true);
+    expect(text(refusedNested)).toContain('(arguments.args.__proto__)');
+    expect(await decisionsStored(stack)).toBe(0);
+    expect(stack.received[0]).toHaveLength(0);
+  });
+
   it('oversized arguments (> 64 KiB) are refused', async () => {
     stack = await startLocalStack();
     const client = await connect(stack, { client: stack.client, identity: stack.identity });

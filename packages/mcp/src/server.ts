@@ -49,6 +49,7 @@ import {
   type IdentitySource,
   type NoxyClient,
 } from '@noxy-approval/core';
+import { refuseProtoKeys } from './proto-key.js';
 
 /** The context of one MCP tool call, handed to identity and owner resolvers. */
 export interface IdentityContext {
@@ -394,6 +395,12 @@ export function createApprovalServer(options: ApprovalServerOptions): McpServer 
     if (tasks && request.params.task && request.params.name === APPROVAL_TOOL_NAME) return startTask(request, extra);
     return (await handlers.call(request, extra)) as CallToolResult;
   });
+  // A `__proto__` key in tool arguments would vanish in the SDK's parsing: refused before it (proto-key.ts).
+  const connect = server.connect.bind(server);
+  server.connect = async (transport) => {
+    await connect(transport);
+    refuseProtoKeys(transport);
+  };
   if (taskStore) {
     const previous = server.server.onclose;
     server.server.onclose = () => {

@@ -62,6 +62,7 @@ import {
   type GateResult,
 } from '@noxy-approval/core';
 import { defaultOwner, withProgress, type IdentityContext } from '../server.js';
+import { refuseProtoKeys } from '../proto-key.js';
 import { FastLane } from './fast-lane.js';
 import { needsApproval, type GateRules, type GateVerdict } from './rules.js';
 import { Upstream, type UpstreamSpec } from './upstream.js';
@@ -386,6 +387,8 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
     async connect(transport) {
       await host.connect(transport);
       lane.attachHost(transport);
+      // Outermost, so that it runs first: the fast lane never relays a call that holds `__proto__`.
+      refuseProtoKeys(transport);
     },
     verdict: async (name, args) => needsApproval(rules, name, await toolDefinition(name), args),
     upstreamPid: () => upstream.pid(),
