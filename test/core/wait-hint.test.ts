@@ -213,6 +213,25 @@ describe('the wait loop with held polls (virtual time)', () => {
     expect(result).toMatchObject({ outcome: 'approved', observedAt: flip, polls: 3 });
   });
 
+  it('onPoll reports a held poll when the relay says it holds it, and again with the final outcome', async () => {
+    const clock = virtual();
+    const seen: Array<[number, string, number]> = [];
+    const poll = async (_s: AbortSignal | undefined, _left: number, onHeld?: () => void): Promise<PollAnswer> => {
+      onHeld?.();
+      await clock.sleep(3_000);
+      return { outcome: 'approved', heldMs: 20_000 };
+    };
+    const result = await waitForOutcome(
+      { decisionId: 'd', expiresAt: 600_000, onPoll: (i) => seen.push([i.polls, i.outcome, i.elapsedMs]) },
+      { clock, scheduler: new PollScheduler(20, clock), poll },
+    );
+    expect(result.outcome).toBe('approved');
+    expect(seen).toEqual([
+      [1, 'pending', 0],
+      [1, 'approved', 3_000],
+    ]);
+  });
+
   it('a held answer that comes back early (relay shutting down) is followed by the backoff, not at once', async () => {
     const clock = virtual();
     const at: number[] = [];

@@ -447,6 +447,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
     signal: AbortSignal | undefined,
     remainingMs = Infinity,
     hint = false,
+    onHeld?: () => void,
   ): Promise<OutcomeSnapshot & { heldMs?: number }> {
     // Near a wait's deadline the RPC gets only the time left — but never under 2 s, so that a
     // distant relay can still answer the final poll at the deadline.
@@ -466,6 +467,7 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
             onHeaders: (headers) => {
               const ack = Number(headers.get(WAIT_HINT_HEADER));
               heldMs = Number.isInteger(ack) && ack > 0 && ack <= holdMs ? ack : undefined;
+              if (heldMs !== undefined) onHeld?.();
             },
           }
         : { timeoutMs, signal };
@@ -516,8 +518,8 @@ export function createNoxyClient(options: NoxyClientOptions): NoxyClient {
           {
             clock,
             scheduler,
-            poll: async (s, remainingMs) => {
-              const { outcome, heldMs } = await pollOnce(decisionId, id, s, remainingMs, waitHintMs > 0);
+            poll: async (s, remainingMs, onHeld) => {
+              const { outcome, heldMs } = await pollOnce(decisionId, id, s, remainingMs, waitHintMs > 0, onHeld);
               return { outcome, heldMs };
             },
           },

@@ -47,7 +47,11 @@ export interface WaitLoopOptions {
   signal?: AbortSignal | undefined;
   policy?: BackoffPolicy;
   random?: () => number;
-  /** Called after each poll (progress reporting). */
+  /**
+   * Called after each poll (progress reporting); for a poll the relay holds (wait hint), as soon
+   * as the relay says it holds it (outcome `pending`), so progress is not held up with it, and
+   * again if that poll brings the final outcome.
+   */
   onPoll?: (info: { polls: number; outcome: DecisionOutcome; elapsedMs: number }) => void;
 }
 
@@ -65,7 +69,11 @@ export interface WaitDeps {
    * deadline: an implementation shortens its RPC deadline towards it (the client keeps at
    * least 2 s), so a stuck call overruns the limit by little.
    */
-  poll(signal: AbortSignal | undefined, remainingMs: number): Promise<DecisionOutcome | PollAnswer>;
+  poll(
+    signal: AbortSignal | undefined,
+    remainingMs: number,
+    onHeld?: () => void,
+  ): Promise<DecisionOutcome | PollAnswer>;
   clock: Clock;
   scheduler: PollScheduler;
 }
@@ -135,10 +143,23 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
     }
     let outcome: DecisionOutcome = 'pending';
     let held = false;
+    let reported = false; // onPoll already called for this poll (at the relay's hold)
     try {
       polls++;
       const sentAt = clock.now();
-      const answer = await deps.poll(signal, Math.max(0, deadline - sentAt));
+      let thrown: { error: unknown } | undefined;
+      const onHeld = () => {
+        reported = true;
+        // Runs inside the transport's event: an exception of the caller's hook ends the wait
+        // below, as it would after a poll, instead of escaping into gRPC.
+        try {
+          onPoll?.({ polls, outcome: 'pending', elapsedMs: clock.now() - start });
+        } catch (error) {
+          thrown = { error };
+        }
+      };
+      const answer = await deps.poll(signal, Math.max(0, deadline - sentAt), onHeld);
+      if (thrown) throw thrown.error;
       const { outcome: o, heldMs } = typeof answer === 'string' ? { outcome: answer, heldMs: undefined } : answer;
       outcome = o;
       held = heldMs !== undefined && clock.now() - sentAt >= heldMs / 2;
@@ -149,7 +170,7 @@ export async function waitForOutcome(options: WaitLoopOptions, deps: WaitDeps): 
       lastError = err;
     }
     const now = clock.now();
-    onPoll?.({ polls, outcome, elapsedMs: now - start });
+    if (!reported || isTerminalOutcome(outcome)) onPoll?.({ polls, outcome, elapsedMs: now - start });
     if (isTerminalOutcome(outcome)) return { outcome, decisionId, polls, observedAt: now };
     if (now >= deadline) {
       // The caller's limit (e.g. an MCP host's timeout) is not the decision's: the decision may

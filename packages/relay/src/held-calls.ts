@@ -99,9 +99,11 @@ export class DeadlineQueue {
   }
 
   #fire(): void {
+    // Everything the timer was armed for is due when it fires, whatever the clock says: timers
+    // and clock may disagree (fake timers in tests, a clock read a little early).
+    const now = Math.max(this.#now(), this.#timerAt);
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.#now();
     // Bounded by the heap's size: each pass removes one entry.
     for (let top = this.#heap[0]; top && top.at <= now; top = this.#heap[0]) {
       this.#pop();
