@@ -99,7 +99,14 @@ async function main(): Promise<number> {
       );
       return 2;
     }
-    const endpoint = await serveHttp({ createServer: makeServer, host, port, ...(bearerToken ? { bearerToken } : {}) });
+    const endpoint = await serveHttp({
+      createServer: makeServer,
+      host,
+      port,
+      // A held tool call sends nothing until the hold ends: the idle cut must come later.
+      socketIdleMs: Math.max(5 * 60_000, config.holdSeconds * 1000 + 60_000),
+      ...(bearerToken ? { bearerToken } : {}),
+    });
     log(`Streamable HTTP on ${endpoint.url} (asking ${maskIdentity(config.identity)}, relay ${config.endpoint})`);
     stop = endpoint.close;
   } else {

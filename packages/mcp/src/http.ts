@@ -6,6 +6,12 @@
  * host (DNS-rebinding protection — otherwise any web page the user visits could make their
  * phone show requests the page wrote), an optional bearer token guards non-loopback use, and
  * sessions are bounded in number and idle time.
+ *
+ * Slow or greedy clients are bounded too: a socket that has not sent its headers within
+ * `headersTimeoutMs`, or its whole request within `requestTimeoutMs`, is closed (slowloris), as
+ * is a socket idle for `socketIdleMs`; past `maxSessions` (or `maxSessionsPerClient` for one
+ * client: the bearer principal at one remote address) a new session is refused with HTTP 503
+ * and `Retry-After`, and live sessions are never evicted to make room.
  * @module
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
@@ -14,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NoxyError } from '@noxy-approval/core';
 
 /** Options of {@link serveHttp}. */
 export interface HttpOptions {
@@ -28,8 +35,19 @@ export interface HttpOptions {
   allowedHosts?: string[];
   /** When set, every request must carry `Authorization: Bearer <token>`. */
   bearerToken?: string;
-  /** Most concurrent sessions (default 100); the least recently used one is closed past it. */
+  /** Most concurrent sessions (default 100); past it a new session is refused (503), none is evicted. */
   maxSessions?: number;
+  /** Most concurrent sessions of one client, keyed by bearer principal and remote address (default 16). */
+  maxSessionsPerClient?: number;
+  /** A socket that has not sent complete request headers by then is closed, ms (default 10,000). */
+  headersTimeoutMs?: number;
+  /** A socket that has not sent its complete request (headers and body) by then is closed, ms (default 30,000). */
+  requestTimeoutMs?: number;
+  /**
+   * A socket with no traffic either way for this long is closed, ms (default 5 min). Keep it above the
+   * longest tool call without progress (the hold): the CLI passes hold + 60 s when that is longer.
+   */
+  socketIdleMs?: number;
   /** A session unused for this long is closed (default 30 min). */
   sessionIdleMs?: number;
 }
@@ -43,6 +61,24 @@ export interface HttpEndpoint {
 interface Session {
   transport: StreamableHTTPServerTransport;
   lastUsed: number;
+  /** Who opened it (see clientKey), for the per-client bound. */
+  client: string;
+}
+
+function positiveMs(value: number | undefined, fallback: number, field: string): number {
+  const ms = value ?? fallback;
+  if (!(Number.isFinite(ms) && ms > 0)) {
+    throw new NoxyError('INVALID_ARGUMENT', `"${field}" expected a positive number, got ${value}`, { field });
+  }
+  return ms;
+}
+
+function positiveInt(value: number | undefined, fallback: number, field: string): number {
+  const n = value ?? fallback;
+  if (!(Number.isInteger(n) && n > 0)) {
+    throw new NoxyError('INVALID_ARGUMENT', `"${field}" expected a positive whole number, got ${value}`, { field });
+  }
+  return n;
 }
 
 function hostnameOf(value: string | undefined): string | undefined {
@@ -54,9 +90,9 @@ function hostnameOf(value: string | undefined): string | undefined {
   }
 }
 
-function reject(res: ServerResponse, status: number, message: string): void {
+function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res
-    .writeHead(status, { 'content-type': 'application/json' })
+    .writeHead(status, { 'content-type': 'application/json', ...headers })
     .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
@@ -72,9 +108,19 @@ export async function serveHttp(options: HttpOptions): Promise<HttpEndpoint> {
     ...(options.allowedHosts ?? []).map((h) => h.toLowerCase()),
   ]);
   const token = options.bearerToken ? Buffer.from(`Bearer ${options.bearerToken}`) : undefined;
-  const maxSessions = options.maxSessions ?? 100;
-  const idleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const maxSessions = positiveInt(options.maxSessions, 100, 'maxSessions');
+  const perClient = positiveInt(options.maxSessionsPerClient, 16, 'maxSessionsPerClient');
+  const idleMs = positiveMs(options.sessionIdleMs, 30 * 60_000, 'sessionIdleMs');
+  const headersTimeout = positiveMs(options.headersTimeoutMs, 10_000, 'headersTimeoutMs');
+  const requestTimeout = Math.max(headersTimeout, positiveMs(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'));
+  const socketIdleMs = positiveMs(options.socketIdleMs, 5 * 60_000, 'socketIdleMs');
   const sessions = new Map<string, Session>();
+  /** Sessions being initialized (not in `sessions` yet), per client: they count against the bounds. */
+  const opening = new Map<string, number>();
+  const countOf = (client: string) =>
+    (opening.get(client) ?? 0) + [...sessions.values()].filter((s) => s.client === client).length;
+  const total = () => sessions.size + [...opening.values()].reduce((a, b) => a + b, 0);
+  const retryAfter = String(Math.max(1, Math.ceil(Math.min(idleMs, 60_000) / 1000)));
 
   const authorized = (req: IncomingMessage): boolean => {
     if (!token) return true;
@@ -103,33 +149,76 @@ export async function serveHttp(options: HttpOptions): Promise<HttpEndpoint> {
     // of its sessions (a reconnecting host keeps them). The token itself is not passed on.
     if (token) (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: 'bearer', scopes: [] };
     const id = req.headers['mcp-session-id'];
-    let session = typeof id === 'string' ? sessions.get(id) : undefined;
-    if (!session) {
-      if (typeof id === 'string') return reject(res, 404, 'unknown MCP session');
-      if (sessions.size >= maxSessions) {
-        const oldest = [...sessions.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0];
-        await oldest?.transport.close();
-      }
-      const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (sid) => void sessions.set(sid, { transport: created, lastUsed: Date.now() }),
-      });
-      created.onclose = () => {
-        if (created.sessionId) sessions.delete(created.sessionId);
-      };
-      await options.createServer().connect(created);
-      session = { transport: created, lastUsed: Date.now() };
+    const session = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (session) {
+      session.lastUsed = Date.now();
+      return session.transport.handleRequest(req, res);
     }
-    session.lastUsed = Date.now();
-    await session.transport.handleRequest(req, res);
+    if (typeof id === 'string') return reject(res, 404, 'unknown MCP session');
+    // A new session. Live ones are never evicted to make room: a flood of new sessions would
+    // otherwise cut every host's pending approvals. Refused instead, with a hint to retry.
+    const client = clientKey(req);
+    if (total() >= maxSessions) {
+      return reject(
+        res,
+        503,
+        `too many MCP sessions (${maxSessions}): close an unused session or retry after idle ones expire`,
+        { 'retry-after': retryAfter },
+      );
+    }
+    if (countOf(client) >= perClient) {
+      return reject(
+        res,
+        503,
+        `too many MCP sessions from this client (${perClient}): close an unused session or retry later`,
+        { 'retry-after': retryAfter },
+      );
+    }
+    opening.set(client, (opening.get(client) ?? 0) + 1);
+    let opened = false;
+    const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => {
+        opened = true;
+        sessions.set(sid, { transport: created, lastUsed: Date.now(), client });
+      },
+    });
+    created.onclose = () => {
+      if (created.sessionId) sessions.delete(created.sessionId);
+    };
+    try {
+      await options.createServer().connect(created);
+      await created.handleRequest(req, res);
+    } finally {
+      const left = (opening.get(client) ?? 1) - 1;
+      if (left > 0) opening.set(client, left);
+      else opening.delete(client);
+      // Anything but an initialize opens no session: its server is not kept around.
+      if (!opened) await created.close().catch(() => undefined);
+    }
   }
 
-  const http: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500).end();
-      process.stderr.write(`noxy-mcp: HTTP request failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    });
-  });
+  /** One client: the bearer principal (when a token is configured) at one remote address. */
+  const clientKey = (req: IncomingMessage) =>
+    `${token ? 'bearer' : 'anonymous'}@${(req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '')}`;
+
+  const http: Server = createServer(
+    {
+      headersTimeout: headersTimeout,
+      requestTimeout,
+      // Node enforces the two timeouts above on this period (30 s by default): a fraction of the
+      // headers timeout, so a slowloris socket goes within about 1.25× of it.
+      connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500).end();
+        process.stderr.write(`noxy-mcp: HTTP request failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      });
+    },
+  );
+  // No traffic either way for this long: the socket is closed (a quiet SSE stream reconnects).
+  http.setTimeout(socketIdleMs, (socket) => socket.destroy());
   await new Promise<void>((resolve, rejectListen) => {
     http.once('error', rejectListen);
     http.listen(options.port ?? 0, bindHost, () => resolve());
