@@ -136,7 +136,7 @@ describe('noxy-mcp --http: timeouts', () => {
 });
 
 describe('noxy-mcp --http: session bounds', () => {
-  it('past the cap a new session is refused with 503 and Retry-After, and every live session keeps working', async () => {
+  it('past the cap a new session is refused (503, Retry-After) and every live session keeps working', async () => {
     const url = await serve({ maxSessions: 3, maxSessionsPerClient: 10 });
     const live = [await openSession(url), await openSession(url), await openSession(url)];
     for (const s of live) expect(s.status).toBe(200);

@@ -50,6 +50,9 @@ import {
   type NoxyClient,
 } from '@noxy-approval/core';
 import { refuseProtoKeys } from './proto-key.js';
+import { defaultOwner, withProgress } from './session.js';
+
+export { defaultOwner, withProgress };
 
 /** The context of one MCP tool call, handed to identity and owner resolvers. */
 export interface IdentityContext {
@@ -101,16 +104,6 @@ export interface ApprovalServerOptions {
   version?: string;
 }
 
-/**
- * The default owner of a decision: the authenticated principal when the transport attached one,
- * else the MCP session, else `''` (stdio: one host, the configured identity).
- */
-export function defaultOwner(ctx: IdentityContext): string {
-  if (ctx.authInfo) return `principal:${ctx.authInfo.clientId}`;
-  if (ctx.sessionId) return `session:${ctx.sessionId}`;
-  return '';
-}
-
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** The package version, reported to hosts. */
@@ -136,35 +129,6 @@ function toolResult(result: ApprovalResult): CallToolResult {
     content: [{ type: 'text', text: `${output.outcome.toUpperCase()}: ${output.message}` }],
     structuredContent: { ...output },
   };
-}
-
-/**
- * Sends `notifications/progress` every `intervalMs` while `work` runs, only when the request
- * carried a progressToken (sending otherwise is a protocol error for some hosts).
- * @internal shared with the gate proxy
- */
-export async function withProgress<T>(extra: Extra, intervalMs: number, work: () => Promise<T>): Promise<T> {
-  const token = extra._meta?.progressToken;
-  if (token === undefined) return work();
-  let ticks = 0;
-  const timer = setInterval(() => {
-    ticks++;
-    extra
-      .sendNotification({
-        method: 'notifications/progress',
-        params: {
-          progressToken: token,
-          progress: ticks,
-          message: `Waiting for the user's answer on their device (${Math.round((ticks * intervalMs) / 1000)} s)`,
-        },
-      })
-      .catch(() => undefined); // a closed transport must not crash the wait
-  }, intervalMs);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /**

@@ -61,7 +61,8 @@ import {
   type ApprovalWrapperOptions,
   type GateResult,
 } from '@noxy-approval/core';
-import { defaultOwner, withProgress, type IdentityContext } from '../server.js';
+import type { IdentityContext } from '../server.js';
+import { defaultOwner, withProgress } from '../session.js';
 import { refuseProtoKeys } from '../proto-key.js';
 import { FastLane } from './fast-lane.js';
 import { needsApproval, type GateRules, type GateVerdict } from './rules.js';
