@@ -84,7 +84,8 @@ describe('server.json for the MCP registry', () => {
     const defaults = loadConfig(good);
     for (const v of server.packages[0]!.environmentVariables.filter((e) => e.default !== undefined)) {
       expect(loadConfig({ ...good, [v.name]: v.default! }), v.name).toEqual(defaults);
-      expect(loadConfig({ ...good, [v.name]: String(Number(v.default) + 1) }), v.name).not.toEqual(defaults);
+      const other = v.format === 'boolean' ? String(v.default !== 'true') : String(Number(v.default) + 1);
+      expect(loadConfig({ ...good, [v.name]: other }), v.name).not.toEqual(defaults);
     }
   });
 
