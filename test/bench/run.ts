@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
  * Select some with `npm run bench -- envelope lag`
- * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate, web-page).
+ * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate, web-page,
+ * slow-device).
  * @module
  */
 import { benchAiSdk } from './ai-sdk.bench.js';
@@ -13,6 +14,7 @@ import { benchLangchain } from './langchain.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
 import { benchMcpGate } from './mcp-gate.bench.js';
 import { benchRelay } from './relay.bench.js';
+import { benchSlowDevice } from './slow-device.bench.js';
 import { benchWebPage } from './web-page.bench.js';
 
 const all: Record<string, () => Promise<void>> = {
@@ -26,6 +28,7 @@ const all: Record<string, () => Promise<void>> = {
   'ai-sdk': benchAiSdk,
   'mcp-gate': benchMcpGate,
   'web-page': benchWebPage,
+  'slow-device': benchSlowDevice,
 };
 
 const wanted = process.argv.slice(2);
