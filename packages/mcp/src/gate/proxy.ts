@@ -21,6 +21,11 @@ import {
   CallToolRequestSchema,
   CompleteRequestSchema,
   CompleteResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  RootsListChangedNotificationSchema,
+  type ClientCapabilities,
   EmptyResultSchema,
   GetPromptRequestSchema,
   GetPromptResultSchema,
@@ -113,6 +118,18 @@ const GATE_META = 'noxy-approval/gate';
  */
 const UPSTREAM_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null);
 
+/** The host's answers to the upstream's requests: checked by the upstream's own client schemas. */
+const PASS_THROUGH_RESULT = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
+
+/** What the upstream is told the client supports: the host's own, for what the proxy forwards. */
+function forwardedCapabilities(host: ClientCapabilities | undefined): ClientCapabilities {
+  return {
+    ...(host?.roots ? { roots: host.roots } : {}),
+    ...(host?.sampling ? { sampling: host.sampling } : {}),
+    ...(host?.elicitation ? { elicitation: host.elicitation } : {}),
+  };
+}
+
 const errorText = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
 
 function refusal(r: Extract<GateResult<unknown>, { status: 'not_executed' }>): CallToolResult {
@@ -185,6 +202,20 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) =>
       relay(() => server?.sendLoggingMessage(n.params)),
     );
+    // The upstream's requests to the host (roots, sampling, elicitation) go to the host as they
+    // are, when the host offered them; the host's answer, or its error, goes back.
+    const toHost = async (request: { method: string; params?: unknown }, extra: { signal: AbortSignal }) => {
+      if (!server) throw new McpError(ErrorCode.InternalError, 'the gate proxy is not connected to a host yet');
+      return server.request(
+        { method: request.method, params: request.params as Record<string, unknown> },
+        PASS_THROUGH_RESULT,
+        { signal: extra.signal },
+      ) as never;
+    };
+    const caps = upstream.capabilities;
+    if (caps.roots) client.setRequestHandler(ListRootsRequestSchema, toHost);
+    if (caps.sampling) client.setRequestHandler(CreateMessageRequestSchema, toHost);
+    if (caps.elicitation) client.setRequestHandler(ElicitRequestSchema, toHost);
   });
 
   const first = await upstream.connection();
@@ -206,6 +237,19 @@ export async function createGateProxy(options: GateProxyOptions): Promise<GatePr
   );
 
   const clientOf = async () => (await upstream.connection()).client;
+
+  // The upstream was started before any host connected, so it was told of no roots, sampling or
+  // elicitation support. A host that offers them gets an upstream that sees them, as if connected
+  // directly: the upstream reconnects once, right after the host's initialize, with the host's.
+  server.oninitialized = () => {
+    const wanted = forwardedCapabilities(server?.getClientCapabilities());
+    if (JSON.stringify(wanted) === JSON.stringify(upstream.capabilities)) return;
+    upstream.capabilities = wanted;
+    void upstream.restart('the host offers roots, sampling or elicitation: reconnecting so the upstream sees them');
+  };
+  server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    if (upstream.capabilities.roots?.listChanged) await (await clientOf()).sendRootsListChanged();
+  });
 
   async function listAllTools(): Promise<void> {
     const client = await clientOf();

@@ -6,6 +6,7 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { ChildProcessTransport, spawnChild } from './child-transport.js';
 
 /** Where the upstream server is: a command to spawn (stdio) or a Streamable HTTP URL. */
@@ -39,6 +40,11 @@ export class Upstream {
   /** The stdio transport of the connection in use once it is initialized (for the fast lane). */
   #ready: Transport | undefined;
   #closed = false;
+  /**
+   * What the proxy's client tells the upstream it supports: the host's roots, sampling and
+   * elicitation, once known (the proxy forwards those requests). Used by the next connection.
+   */
+  capabilities: ClientCapabilities = {};
 
   /**
    * @param spec where the upstream is
@@ -113,7 +119,7 @@ export class Upstream {
       }
       // Not restarted or closed meanwhile (a function: `connection` is assigned once this body first awaits).
       const isCurrent = () => this.#current === connection;
-      const client = new Client({ name: 'noxy-mcp-gate', version: '0.1.0' }, { capabilities: {} });
+      const client = new Client({ name: 'noxy-mcp-gate', version: '0.1.0' }, { capabilities: this.capabilities });
       this.#client = client;
       this.#onConnect?.(client);
       // A crash or a closed connection: the next call reconnects. In-flight requests already got
