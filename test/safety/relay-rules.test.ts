@@ -43,7 +43,7 @@ async function outcomeOf(decisionId: string): Promise<agent.DecisionOutcome> {
 }
 
 describe('a device acts only as itself, on decisions routed to itself', () => {
-  it("another device's device_id in decision_outcome or decision_ack is refused; the decision stays pending", async () => {
+  it("another device's device_id in decision_outcome / decision_ack is refused; it stays pending", async () => {
     const id = await routeToY();
     const answer = await x.dev.request(
       {
@@ -64,7 +64,7 @@ describe('a device acts only as itself, on decisions routed to itself', () => {
     expect(await outcomeOf(id)).toBe(O.DECISION_OUTCOME_REJECTED);
   });
 
-  it('an outcome or ack for a decision never routed to this device is refused; the decision stays pending', async () => {
+  it('an outcome or ack for a decision never routed to this device is refused; it stays pending', async () => {
     const id = await routeToY();
     expect(errorOf(await x.dev.outcome(id, 'APPROVE'))).toMatchObject({
       code: E.INVALID_REQUEST,
@@ -94,7 +94,7 @@ describe('unknown decision ids are refused', () => {
 });
 
 describe('expiry never overwrites a terminal outcome', () => {
-  it('an approval stays APPROVED after its TTL passes, through the sweep and lazy expiry; a late answer is refused', async () => {
+  it('an approval stays APPROVED past its TTL (sweep and lazy expiry); a late answer is refused', async () => {
     const id = await routeToY(60);
     expect((await y.dev.outcome(id, 'APPROVE')).payload?.$case).toBe('decisionOutcome');
     t.clock.advance(61_000);

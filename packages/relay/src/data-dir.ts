@@ -104,10 +104,11 @@ export function assertWebRoot(dir: string, field = 'webRoot'): void {
   } catch {
     isDir = false;
   }
+  const why = existsSync(dir) ? 'not a folder' : 'missing';
   if (!isDir)
     throw new NoxyError(
       'INVALID_ARGUMENT',
-      `"${field}" expected an existing folder to serve, got ${dir} (${existsSync(dir) ? 'not a folder' : 'missing'}): ` +
+      `"${field}" expected an existing folder to serve, got ${dir} (${why}): ` +
         `create it, point ${field} at the folder of your page, or leave it out for the built-in web approval page`,
       { field },
     );

@@ -44,7 +44,7 @@ async function routeMany(deviceId: string, n: number, bytes: number): Promise<st
 }
 
 describe('a device stream that does not read (issue 13)', () => {
-  it('is reset once its backlog passes the bound; nothing is lost: the next subscribe re-sends all, paged', async () => {
+  it('is reset past the bound; nothing is lost: the next subscribe re-sends everything, paged', async () => {
     const { dev, keys, deviceId } = await t.addDevice(
       { identityType: 'email', identityId: 'slow@example.com' },
       {
