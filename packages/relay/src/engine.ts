@@ -384,16 +384,26 @@ export class DecisionEngine {
   /** Cancels a revoked device's unseen deliveries and drops its live connections. */
   revoked(dev: DeviceRecord): void {
     const { store, now, live } = this.#o;
-    store.transaction(() => {
-      const t = now();
-      for (const copy of store.decisions.openDeliveriesOfDevice(dev.deviceId, this.#o.maxDrain)) {
-        if (store.decisions.cancelDelivery(copy.appId, copy.decisionId, dev.deviceId)) {
-          store.decisions.audit(t, copy.appId, copy.decisionId, dev.deviceId, 'delivery.cancelled', {
-            reason: 'device revoked',
-          });
+    // A page at a time (rows carry their envelopes, up to 4 MiB each): a device with thousands
+    // of open decisions never has them all in memory at once (outbox.ts). At most maxDrain rows.
+    let after = 0;
+    for (let read = 0; read < this.#o.maxDrain; ) {
+      const seqs = store.transaction(() => {
+        const t = now();
+        const page = store.decisions.openDeliveriesOfDevice(dev.deviceId, DRAIN_PAGE_ROWS, after);
+        for (const copy of page) {
+          if (store.decisions.cancelDelivery(copy.appId, copy.decisionId, dev.deviceId)) {
+            store.decisions.audit(t, copy.appId, copy.decisionId, dev.deviceId, 'delivery.cancelled', {
+              reason: 'device revoked',
+            });
+          }
         }
-      }
-    });
+        return page.map((copy) => copy.seq);
+      });
+      read += seqs.length;
+      if (seqs.length < DRAIN_PAGE_ROWS) break;
+      after = seqs[seqs.length - 1]!;
+    }
     live.removeDevice(dev.deviceId);
   }
 

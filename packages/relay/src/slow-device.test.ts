@@ -120,6 +120,28 @@ describe('a device stream that does not read (issue 13)', () => {
   });
 });
 
+describe('revocation with many open decisions', () => {
+  it('cancels every unseen copy, page by page', async () => {
+    const { dev, keys, deviceId } = await t.addDevice(
+      { identityType: 'email', identityId: 'gone@example.com' },
+      {
+        subscribe: false,
+      },
+    );
+    dev.close();
+    const ids = await routeMany(deviceId, 21, 64);
+    const again = await ownStream(keys);
+    const r = await again.request({ $case: 'revokeDevice', value: { walletAddress: '', signature: Buffer.alloc(0) } });
+    expect(r.payload?.$case).toBe('revokeDevice');
+    const appId = t.app.appId;
+    const statuses = ids.map(
+      (decisionId) =>
+        t.relay.store.decisions.deliveriesOf({ appId, decisionId, identityId: 'gone@example.com' })[0]?.status,
+    );
+    expect(statuses).toEqual(ids.map(() => 'CANCELLED'));
+  });
+});
+
 describe('Outbox', () => {
   it('refuses bytes past the limit and runs waiters once the backlog falls under the low-water mark', () => {
     const box = new Outbox(100, 40);
