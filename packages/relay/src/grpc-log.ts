@@ -2,7 +2,7 @@
  * grpc-js's own log output, redacted. With `GRPC_TRACE=all GRPC_VERBOSITY=DEBUG` grpc-js's
  * server trace prints every call's request headers, `authorization: Bearer <app token>`
  * included, wrong tokens too; whatever the environment, the relay must never emit a token or
- * signing secret (docs/security.md). The relay therefore replaces grpc-js's logger, which is
+ * signing secret (docs/security.md §6). The relay therefore replaces grpc-js's logger, which is
  * process-wide, before its servers start: every line grpc-js would print goes through
  * {@link redactGrpcLog} first. Tracing stays available for debugging, without the secrets.
  * @module

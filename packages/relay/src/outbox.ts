@@ -9,7 +9,8 @@
  * 512 KiB decisions cost 300 MB per connection. Instead every byte handed to a transport is
  * counted until the transport reports it written; a connection that would go over
  * {@link MAX_BUFFERED_BYTES} is closed. Nothing is lost by closing it: deliveries are stored,
- * and the device's next subscribe re-sends what is still open (docs/protocol.md §10.1).
+ * a device reconnects and runs its session again (docs/protocol.md §5.11), and its subscribe
+ * re-sends what is still open.
  * @module
  */
 import type { device } from '@noxy-approval/proto';
