@@ -124,8 +124,9 @@ describe('cancellation from the host', () => {
     const call = host.callTool({ name: 'request_human_approval', arguments: request }, undefined, {
       signal: controller.signal,
     });
-    for (let i = 0; i < 100 && polls < 2; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(polls).toBeGreaterThanOrEqual(2);
+    // The relay holds a hinted poll open (docs/protocol.md §12.3): one poll may be all there is before the abort.
+    for (let i = 0; i < 100 && polls < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(polls).toBeGreaterThanOrEqual(1);
     controller.abort('user cancelled');
     await expect(call).rejects.toThrow(/cancelled/);
     const atAbort = polls;
