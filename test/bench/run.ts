@@ -2,13 +2,14 @@
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
  * Select some with `npm run bench -- envelope lag`
  * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate, web-page,
- * slow-device).
+ * slow-device, faults).
  * @module
  */
 import { benchAiSdk } from './ai-sdk.bench.js';
 import { benchDetectionLag } from './detection-lag.bench.js';
 import { benchEnvelope } from './envelope.bench.js';
 import { benchFanOut } from './fan-out.bench.js';
+import { benchFaults } from './faults.bench.js';
 import { benchGate } from './gate.bench.js';
 import { benchLangchain } from './langchain.bench.js';
 import { benchMcpColdStart } from './mcp-cold-start.bench.js';
@@ -29,6 +30,7 @@ const all: Record<string, () => Promise<void>> = {
   'mcp-gate': benchMcpGate,
   'web-page': benchWebPage,
   'slow-device': benchSlowDevice,
+  faults: benchFaults,
 };
 
 const wanted = process.argv.slice(2);
