@@ -39,22 +39,27 @@ export class ChildRelay {
     /** The data folder (deleted by `dispose`). */
     readonly dataDir: string,
     readonly app: ChildApp,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Makes a data folder and an app in it (the relay is not started). */
-  static async create(name = 'faults'): Promise<ChildRelay> {
+  /**
+   * Makes a data folder and an app in it (the relay is not started).
+   * @param options.trace false: no GRPC_TRACE (benchmarks, where the trace's cost would be measured)
+   */
+  static async create(name = 'faults', options: { trace?: boolean } = {}): Promise<ChildRelay> {
+    const env = { ...process.env, ...(options.trace === false ? {} : TRACE_ENV) };
     const dataDir = await mkdtemp(join(tmpdir(), 'noxy-faults-'));
     const made = await runCommand(
       [process.execPath, BIN, 'app', 'create', '--name', name, '--json', '--data', dataDir],
       {
         cwd: ROOT,
-        env: { ...process.env, ...TRACE_ENV },
+        env,
         timeoutMs: 20_000,
       },
     );
     if (made.code !== 0) throw new Error(`noxy-relay app create exited ${made.code}: ${made.stderr}`);
     const app = JSON.parse(made.stdout) as ChildApp;
-    return new ChildRelay(dataDir, app);
+    return new ChildRelay(dataDir, app, env);
   }
 
   /** `http://127.0.0.1:<grpcPort>` (valid after the first start). */
@@ -85,7 +90,7 @@ export class ChildRelay {
         'debug',
       ],
       // A whole life is bounded; the suite's runs are far shorter.
-      { cwd: ROOT, env: { ...process.env, ...TRACE_ENV }, timeoutMs: 3 * 60 * 60_000 },
+      { cwd: ROOT, env: this.env, timeoutMs: 3 * 60 * 60_000 },
     );
     this.running = child;
     this.starts++;
@@ -119,9 +124,17 @@ export class ChildRelay {
     this.lives.push({ stdout: result.stdout, stderr: result.stderr });
   }
 
-  /** Peak RSS is not visible from outside; this is the child's pid for /proc reads. */
+  /** The running child's pid (for /proc reads), if any. */
   get pid(): number | undefined {
     return this.running?.child.pid;
+  }
+
+  /** The running child's resident memory in bytes (Linux /proc), or NaN. */
+  async rss(): Promise<number> {
+    const pid = this.pid;
+    if (pid === undefined) return Number.NaN;
+    const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(text)?.[1] ?? Number.NaN) * 1024;
   }
 
   /** Everything every life printed (the running one so far included). */

@@ -65,41 +65,43 @@ export interface FaultProxyOptions {
 
 /**
  * Forwards one direction with a delay per chunk, keeping order: each chunk is due at
- * max(previous due time, now + delay), so jitter never reorders bytes on the stream.
+ * max(previous due time, now + delay), and one timer drains a FIFO queue, so jitter never
+ * reorders bytes on the stream (separate timers with equal due times may fire in any order).
  */
 function delayedPipe(from: Socket, to: Socket, delay: () => number, onBytes: (n: number) => boolean): void {
+  const queue: { due: number; chunk: Buffer }[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
   let lastDue = 0;
-  const timers = new Set<ReturnType<typeof setTimeout>>();
   const forward = (chunk: Buffer) => {
-    if (to.destroyed) return;
-    if (!onBytes(chunk.length)) return;
-    if (!to.destroyed) to.write(chunk);
+    if (!to.destroyed && onBytes(chunk.length) && !to.destroyed) to.write(chunk);
+  };
+  const drain = () => {
+    timer = undefined;
+    const now = performance.now();
+    while (queue.length > 0 && queue[0]!.due <= now) forward(queue.shift()!.chunk);
+    if (queue.length > 0) timer = setTimeout(drain, Math.max(0, queue[0]!.due - now));
+    else if (ended && !to.destroyed) to.end();
   };
   from.on('data', (chunk: Buffer) => {
     const ms = delay();
-    if (ms <= 0 && timers.size === 0) return forward(chunk);
-    const due = Math.max(lastDue, performance.now() + ms);
-    lastDue = due;
-    const timer = setTimeout(
-      () => {
-        timers.delete(timer);
-        forward(chunk);
-      },
-      Math.max(0, due - performance.now()),
-    );
-    timers.add(timer);
+    if (ms <= 0 && queue.length === 0) return forward(chunk);
+    lastDue = Math.max(lastDue, performance.now() + ms);
+    queue.push({ due: lastDue, chunk });
+    timer ??= setTimeout(drain, Math.max(0, queue[0]!.due - performance.now()));
   });
   from.on('end', () => {
     // The FIN follows the last delayed chunk.
-    const finish = () => (timers.size === 0 ? to.end() : setTimeout(finish, 1));
-    finish();
+    ended = true;
+    if (queue.length === 0 && !to.destroyed) to.end();
   });
   from.on('close', () => {
-    if (!to.destroyed && timers.size === 0) to.destroy();
+    if (!to.destroyed && queue.length === 0) to.destroy();
   });
   to.on('close', () => {
-    for (const t of timers) clearTimeout(t);
-    timers.clear();
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    queue.length = 0;
   });
 }
 
