@@ -2,11 +2,12 @@
  * `npm run bench`: every figure the issues ask for, each with a baseline measured in this run.
  * Select some with `npm run bench -- envelope lag`
  * (names: envelope, lag, fanout, relay, mcp, gate, langchain, ai-sdk, mcp-gate, web-page,
- * slow-device, faults).
+ * device-proof, slow-device, faults).
  * @module
  */
 import { benchAiSdk } from './ai-sdk.bench.js';
 import { benchDetectionLag } from './detection-lag.bench.js';
+import { benchDeviceProof } from './device-proof.bench.js';
 import { benchEnvelope } from './envelope.bench.js';
 import { benchFanOut } from './fan-out.bench.js';
 import { benchFaults } from './faults.bench.js';
@@ -30,6 +31,7 @@ const all: Record<string, () => Promise<void>> = {
   'mcp-gate': benchMcpGate,
   'web-page': benchWebPage,
   'slow-device': benchSlowDevice,
+  'device-proof': benchDeviceProof,
   faults: benchFaults,
 };
 

@@ -25,16 +25,40 @@ function keyObject(publicKey: Uint8Array): KeyObject {
   return key;
 }
 
+const wellFormed = (publicKey: Uint8Array, signature: Uint8Array) =>
+  publicKey instanceof Uint8Array &&
+  publicKey.length === ED25519_BYTES.publicKey &&
+  signature instanceof Uint8Array &&
+  signature.length === ED25519_BYTES.signature;
+
 /**
  * True when `signature` is a valid Ed25519 signature of `message` by `publicKey`. Wrong sizes,
  * keys that are not curve points and any other failure are `false` (fail closed), never a throw.
  */
 export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== ED25519_BYTES.publicKey) return false;
-  if (!(signature instanceof Uint8Array) || signature.length !== ED25519_BYTES.signature) return false;
+  if (!wellFormed(publicKey, signature)) return false;
   try {
     return verify(null, message, keyObject(publicKey), signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * {@link verifyEd25519} on libuv's thread pool, off the event loop: an agent verifying many
+ * outcomes keeps serving its other calls meanwhile. Never rejects; failures are `false`.
+ */
+export function verifyEd25519Async(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  if (!wellFormed(publicKey, signature)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify(null, message, keyObject(publicKey), signature, (error, ok) => resolve(!error && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }

@@ -47,7 +47,7 @@ export {
   type TerminalOutcome,
 } from './outcome.js';
 export { nodeAead } from './node-aead.js';
-export { ED25519_BYTES, verifyEd25519 } from './ed25519-verify.js';
+export { ED25519_BYTES, verifyEd25519, verifyEd25519Async } from './ed25519-verify.js';
 export {
   createFileDeviceKeyStore,
   createMemoryDeviceKeyStore,

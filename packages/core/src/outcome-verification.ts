@@ -15,7 +15,7 @@
 import type { agent } from '@noxy-approval/proto';
 import type { DeviceKeyStore } from './device-keys.js';
 import { outcomeMessage, rotationMessage } from './device-signing.js';
-import { verifyEd25519 } from './ed25519-verify.js';
+import { verifyEd25519, verifyEd25519Async } from './ed25519-verify.js';
 
 /** Why an outcome is not verified. */
 export type VerificationFailure =
@@ -113,7 +113,7 @@ export function createOutcomeVerifier(o: OutcomeVerifierOptions): OutcomeVerifie
       const fail = (reason: VerificationFailure): DeviceVerification => ({ verified: false, deviceId, reason });
 
       let key = await o.keys.get(expected.identityId, deviceId);
-      if (!key || !verifyEd25519(key, message, signature)) {
+      if (!key || !(await verifyEd25519Async(key, message, signature))) {
         // Not pinned yet, or the pinned key does not verify: see what the relay lists.
         const listed = (await o.listDevices(expected.identityId)).find((d) => d.deviceId === deviceId);
         if (!listed || listed.publicKey.length === 0) return fail('unknown_device');
@@ -128,7 +128,7 @@ export function createOutcomeVerifier(o: OutcomeVerifierOptions): OutcomeVerifie
           key = reached;
           await o.keys.set({ identityId: expected.identityId, deviceId, publicKey: key });
         }
-        if (!verifyEd25519(key, message, signature)) return fail('bad_signature');
+        if (!(await verifyEd25519Async(key, message, signature))) return fail('bad_signature');
       }
       // The signature is the device's: now check it says what was asked.
       if (res.signedDecisionId !== expected.decisionId) return fail('wrong_decision');

@@ -30,7 +30,13 @@ export {
 } from './key-store.js';
 export type { DeviceKeys } from './keys.js';
 export { DeviceRelayError } from './session.js';
-export { requestProver, signOutcome, type ProverState } from './proofs.js';
+export {
+  nobleEd25519Sign,
+  requestProver,
+  signOutcome,
+  type Ed25519Sign,
+  type ProverState,
+} from './proofs.js';
 export {
   createWebSocketTransport,
   webSocketUrl,

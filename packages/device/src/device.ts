@@ -19,7 +19,7 @@ import { Emitter, type Unsubscribe } from './events.js';
 import { handshake } from './handshake.js';
 import { checkDeviceKeys, deviceSignature, generateDeviceKeys, wipeDeviceKeys, type DeviceKeys } from './keys.js';
 import { encodeStoredDevice, type KeyStore, type StoredDevice, type StoreKey } from './key-store.js';
-import { requestProver, signOutcome } from './proofs.js';
+import { nobleEd25519Sign, requestProver, signOutcome, type Ed25519Sign } from './proofs.js';
 import { registrationSignature } from './registration.js';
 import { DeviceRelayError, Session } from './session.js';
 import type { Transport } from './transport.js';
@@ -77,6 +77,8 @@ export interface NoxyDeviceOptions {
   now?: () => number;
   /** Uniform [0,1) source for the reconnect jitter. */
   random?: () => number;
+  /** Ed25519 signing of proofs and outcomes (default `@noble/curves`; node:crypto in Node). */
+  sign?: Ed25519Sign;
 }
 
 const FATAL_RELAY_CODES = new Set(['INVALID_SIGNATURE', 'DEVICE_REVOKED', 'APP_NOT_FOUND']);
@@ -204,14 +206,18 @@ export class NoxyDevice {
     // '' for a decision this device never opened: an agent that sent an action_hash refuses it.
     const signedHash = this.#actionHashes.get(decisionId) ?? '';
     // Signed so that the agent can tell this device's answer from the relay's word (proofs.ts).
-    const signature = signOutcome(this.#record.keys, {
-      appId: this.#o.appId,
-      identityId: this.#o.identity.id,
-      decisionId,
-      outcome,
-      actionHash: signedHash,
-      decidedAt,
-    });
+    const signature = signOutcome(
+      this.#record.keys,
+      {
+        appId: this.#o.appId,
+        identityId: this.#o.identity.id,
+        decisionId,
+        outcome,
+        actionHash: signedHash,
+        decidedAt,
+      },
+      this.#o.sign ?? nobleEd25519Sign,
+    );
     const payload = {
       kind: 'decisionOutcome',
       decisionId,
@@ -386,11 +392,14 @@ export class NoxyDevice {
       appId: this.#o.appId,
       requestTimeoutMs: this.#o.requestTimeoutMs,
       now: this.#o.now,
-      prove: requestProver({
-        keys: () => this.#record.keys,
-        deviceId: () => this.#deviceId,
-        identityId: this.#o.identity.id,
-      }),
+      prove: requestProver(
+        {
+          keys: () => this.#record.keys,
+          deviceId: () => this.#deviceId,
+          identityId: this.#o.identity.id,
+        },
+        this.#o.sign ?? nobleEd25519Sign,
+      ),
     });
     try {
       if (this.#isClosed()) throw closedError();

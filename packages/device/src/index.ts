@@ -18,4 +18,5 @@ export { createFileKeyStore, keyFileName } from './file-key-store.js';
 export { createGrpcTransport, grpcTarget, type GrpcTarget, type GrpcTransportOptions } from './transport-grpc.js';
 export { deviceSignature, checkDeviceKeys, generateDeviceKeys } from './keys.js';
 export { webPageBuilt, webPageDir } from './web-page.js';
+export { nodeEd25519Sign } from './node-sign.js';
 export * from './browser.js';

@@ -7,6 +7,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js';
 import { NoxyError, nodeAead, parseIdentity, type IdentityInput } from '@noxy-approval/core';
 import WebSocket from 'ws';
 import type { NoxyDevice } from './device.js';
+import { nodeEd25519Sign } from './node-sign.js';
 import { buildDevice, checkBaseOptions, type DeviceBaseOptions } from './setup.js';
 import type { Transport } from './transport.js';
 import { createGrpcTransport } from './transport-grpc.js';
@@ -58,5 +59,5 @@ export async function createNoxyDevice(options: NoxyDeviceNodeOptions): Promise<
       field: 'transport',
     });
   }
-  return buildDevice(options, identity, transport, 'desktop', options.aead ?? nodeAead);
+  return buildDevice(options, identity, transport, 'desktop', options.aead ?? nodeAead, nodeEd25519Sign);
 }

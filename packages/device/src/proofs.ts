@@ -18,6 +18,12 @@ import {
 import type { DeviceKeys } from './keys.js';
 import type { WireRequest } from './wire.js';
 
+/** Ed25519 signing: `@noble/curves` by default, node:crypto in the Node device (node-sign.ts). */
+export type Ed25519Sign = (message: Uint8Array, secretKey: Uint8Array) => Uint8Array;
+
+/** The portable signer. */
+export const nobleEd25519Sign: Ed25519Sign = (message, secretKey) => ed25519.sign(message, secretKey);
+
 /** What the prover needs to know about the device at the time a request is framed. */
 export interface ProverState {
   /** The current keys (for a rotation: still the OLD keys, which sign the announcement). */
@@ -33,7 +39,10 @@ export interface ProverState {
  * rotate_device_keys; `undefined` for other requests (and for a rotation before the device id
  * is known, which cannot happen after a handshake).
  */
-export function requestProver(state: ProverState): (request: WireRequest) => Uint8Array | undefined {
+export function requestProver(
+  state: ProverState,
+  sign: Ed25519Sign = nobleEd25519Sign,
+): (request: WireRequest) => Uint8Array | undefined {
   return (request) => {
     const p = request.payload;
     const keys = state.keys();
@@ -68,7 +77,7 @@ export function requestProver(state: ProverState): (request: WireRequest) => Uin
     } else {
       return undefined;
     }
-    return ed25519.sign(message, keys.ed25519.secretKey);
+    return sign(message, keys.ed25519.secretKey);
   };
 }
 
@@ -77,6 +86,6 @@ export function requestProver(state: ProverState): (request: WireRequest) => Uin
  * decrypted payload's `action_hash`, decided-at), for the agent to verify with the pinned key.
  * @returns 64 bytes
  */
-export function signOutcome(keys: DeviceKeys, fields: OutcomeFields): Uint8Array {
-  return ed25519.sign(outcomeMessage(fields), keys.ed25519.secretKey);
+export function signOutcome(keys: DeviceKeys, fields: OutcomeFields, sign: Ed25519Sign = nobleEd25519Sign): Uint8Array {
+  return sign(outcomeMessage(fields), keys.ed25519.secretKey);
 }

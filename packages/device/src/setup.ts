@@ -9,6 +9,7 @@ import { NoxyError, loadKemBackend, type Aead, type KemBackend, type KemChoice }
 import type { BackoffOptions } from './backoff.js';
 import { NoxyDevice } from './device.js';
 import { generateDeviceKeys } from './keys.js';
+import type { Ed25519Sign } from './proofs.js';
 import {
   createMemoryKeyStore,
   decodeStoredDevice,
@@ -130,6 +131,7 @@ export async function buildDevice(
   transport: Transport,
   defaultDeviceType: string,
   aead: Aead | undefined,
+  sign?: Ed25519Sign,
 ): Promise<NoxyDevice> {
   const { deviceType } = checkBaseOptions(o, defaultDeviceType);
   const kem = await loadKemBackend(o.kem ?? 'auto');
@@ -151,5 +153,6 @@ export async function buildDevice(
     ...(o.reconnect ? { reconnect: o.reconnect } : {}),
     ...(o.now ? { now: o.now } : {}),
     ...(o.random ? { random: o.random } : {}),
+    ...(sign ? { sign } : {}),
   });
 }

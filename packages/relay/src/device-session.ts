@@ -305,7 +305,7 @@ export class DeviceSession implements DeviceSink {
         code: E.INVALID_REQUEST,
         message: `"decision_outcome.outcome" expected APPROVE (0) or REJECT (1), got ${o.outcome}`,
       };
-    const signed = signedOutcomeOf(dev, o, value === 'APPROVED' ? 'APPROVE' : 'REJECT');
+    const signed = signedOutcomeOf(o);
     if (signed && 'code' in signed) return signed;
     const result = this.#ctx.engine.decide(dev, o.decisionId, value, o.receivedAt, signed);
     if (result.kind === 'unknown') return { code: E.INVALID_REQUEST, message: 'unknown decision_id for this device' };
