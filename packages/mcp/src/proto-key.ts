@@ -28,8 +28,10 @@ export function findProtoKey(value: unknown, root = 'arguments'): string | undef
     const { node, path } = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
     if (Object.hasOwn(node, '__proto__')) return `${path}.__proto__`;
-    if (Array.isArray(node)) node.forEach((item, i) => stack.push({ node: item, path: `${path}[${i}]` }));
-    else for (const [key, item] of Object.entries(node)) stack.push({ node: item, path: `${path}.${key}` });
+    const isArray = Array.isArray(node);
+    for (const [key, item] of Object.entries(node)) {
+      stack.push({ node: item, path: isArray ? `${path}[${key}]` : `${path}.${key}` });
+    }
   }
   return undefined;
 }
