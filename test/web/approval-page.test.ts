@@ -129,6 +129,8 @@ describe('web approval page (chromium, 360×640)', () => {
     await card.locator('button[data-action="approve"]').click();
     const r1: ApprovalResult = await approved;
     expect(r1.outcome).toBe('approved');
+    // The page signed its answer; the agent verified it against the page's pinned key (issue 12).
+    expect(r1.verification).toEqual({ verified: true, deviceId: expect.any(String) });
     expect(text).toContain(actionFingerprint(r1.actionHash)!);
     await cardOf(first.page, r1.decisionId).and(first.page.locator('[data-state="approved"]')).waitFor();
     const elsewhere = cardOf(second.page, r1.decisionId);
@@ -146,6 +148,7 @@ describe('web approval page (chromium, 360×640)', () => {
     await pendingCard(first.page).locator('button[data-action="reject"]').click();
     const r2 = await rejected;
     expect(r2.outcome).toBe('rejected');
+    expect(r2.verification?.verified).toBe(true);
     await cardOf(first.page, r2.decisionId).and(first.page.locator('[data-state="rejected"]')).waitFor();
 
     // 3. A 2-second decision nobody answers: the page shows it expired and cannot answer it.
