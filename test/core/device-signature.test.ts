@@ -211,7 +211,7 @@ describe('a malicious relay cannot forge an approval (requireDeviceSignature)', 
     });
   }
 
-  it('a key the relay swapped in for a pinned device (no rotation signed by the pinned key): wrong_device', async () => {
+  it('a key the relay swapped in for a pinned device (no rotation by the pinned key): wrong_device', async () => {
     const pinned = ed25519.keygen();
     const t = await setup({ require: true, pins: [] });
     await t.deviceKeys.set({ identityId: ALICE, deviceId: t.alice.entry.deviceId, publicKey: pinned.publicKey });

@@ -108,7 +108,7 @@ const send = (
 ) => dev.request(f.payload, { ...f.env, timestamp: BigInt(f.env.timestamp), nonce: f.env.nonce });
 
 describe('proof of possession: a captured frame cannot be replayed', () => {
-  it('re-sent with a fresh nonce and timestamp, same keys, no or stale proof: refused, no session, no event', async () => {
+  it('re-sent with fresh nonce and timestamp, same keys, no or stale proof: refused, no session or event', async () => {
     const t = await testRelay();
     const keys = proofKeys();
     const victim = t.device();
@@ -230,7 +230,7 @@ async function ourDevice(relay: Relay, o: Partial<NoxyDeviceNodeOptions> & { app
 }
 
 describe.each(['grpc', 'websocket'] as const)('signed outcomes with our device over %s', (transport) => {
-  it('approvals verify under requireDeviceSignature (and --require-device-proof); a key rotation keeps verifying', async () => {
+  it('approvals verify with requireDeviceSignature and --require-device-proof, also after a rotation', async () => {
     const relay = await startRelay({ dataDir: ':memory:', logger: silentLogger, requireDeviceProof: true });
     cleanup.push(() => relay.close());
     const app = relay.createApp({ name: 'proof-e2e' });

@@ -18,7 +18,7 @@ import type { AiSdkCallContext } from './context.js';
  * Core's common wrapper options: a `client` (or `endpoint` + `authToken`), the `identity` to ask
  * (fixed, or a resolver of the {@link AiSdkCallContext}), `ttlSeconds`, `agent`, `holdMs`,
  * `handleSecret`, `store`, `clock`, and `requireDeviceSignature` (only approvals signed by the
- * user's device count; docs/security.md "Security model").
+ * user's device count; docs/security.md §10).
  */
 export type NoxyAiSdkOptions = ApprovalWrapperOptions<AiSdkCallContext>;
 

@@ -86,7 +86,7 @@ export interface NoxyClientOptions {
   /** Injected randomness for the envelope (known-answer tests only). */
   randomBytes?: RandomBytes;
   /**
-   * Only a device-signed approval counts (docs/security.md "Security model"): an approval that is
+   * Only a device-signed approval counts (docs/security.md §10): an approval that is
    * unsigned, badly signed, by an unknown or wrong device, or for another decision or action is
    * reported as `rejected`, its `verification` saying why. Default false: outcomes are reported
    * as the relay says (official relays and devices send no signatures), `verification` attached.

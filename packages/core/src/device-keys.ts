@@ -1,5 +1,5 @@
 /**
- * Pinned device keys (docs/security.md "Security model"): the Ed25519 key of each device that
+ * Pinned device keys (docs/security.md §10): the Ed25519 key of each device that
  * signs approvals, per identity, like SSH `known_hosts`. A key is pinned on first sight (trust
  * on first use: from GetIdentityDevices, the first time the agent meets the device) or given in
  * configuration; after that the relay can no longer swap it, and a new key is accepted only when

@@ -1,8 +1,8 @@
 /**
- * The byte strings a device signs with its Ed25519 key (docs/security.md "Security model",
- * docs/protocol.md "Device proofs" and "Signed outcomes"): one domain-separated, injective
- * encoding per statement, shared by the device (which signs) and the relay and agent (which
- * verify). Portable: no Node built-ins, so the web approval page signs with the same code.
+ * The byte strings a device signs with its Ed25519 key (docs/security.md §10, docs/protocol.md
+ * §12.2): one domain-separated, injective encoding per statement, shared by the device (which
+ * signs) and the relay and agent (which verify). Portable: no Node built-ins, so the web
+ * approval page signs with the same code.
  *
  * Encoding: `u32be(len(label)) || label || u32be(n) || for each field: tag || u32be(len) || bytes`
  * where `tag` is 0x01 for UTF-8 text, 0x02 for raw bytes and 0x03 for a u64be integer. Every

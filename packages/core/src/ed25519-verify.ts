@@ -1,6 +1,6 @@
 /**
  * Ed25519 signature verification with Node's OpenSSL (`node:crypto`), for the relay (device
- * proofs) and the agent client (signed outcomes, docs/security.md "Security model"). Devices
+ * proofs) and the agent client (signed outcomes, docs/security.md §10). Devices
  * sign with `@noble/curves` in the browser and in Node; verifying here needs no extra
  * dependency in core and is several times faster than a pure-JS verify.
  * @module

@@ -1,6 +1,6 @@
 /**
  * Verifying a decision outcome against the deciding device's pinned Ed25519 key
- * (docs/security.md "Security model", docs/protocol.md "Signed outcomes"). The relay returns the
+ * (docs/security.md §10, docs/protocol.md §12.2). The relay returns the
  * device's signature and the fields it covers in GetDecisionOutcome (fields ≥ 100); this module
  * rebuilds the signed bytes with core's shared encoding (device-signing.ts) and checks them.
  *
@@ -122,7 +122,7 @@ export function createOutcomeVerifier(o: OutcomeVerifierOptions): OutcomeVerifie
           key = new Uint8Array(listed.publicKey);
           await o.keys.set({ identityId: expected.identityId, deviceId, publicKey: key });
         } else if (!equalBytes(key, listed.publicKey)) {
-          // A new key counts only when the pinned key announced it (docs/protocol.md "Key rotation").
+          // A new key counts only when the pinned key announced it (docs/protocol.md §12.2).
           const reached = followRotations(key, listed, expected.identityId);
           if (!equalBytes(reached, listed.publicKey)) return fail('wrong_device');
           key = reached;

@@ -1,10 +1,9 @@
 /**
- * What our devices sign with their Ed25519 key beyond the official protocol (docs/security.md
- * "Security model", docs/protocol.md "Device proofs" and "Signed outcomes"): a proof of
- * possession on every authenticate / register_device, the old key's announcement of a key
- * rotation, and each decision outcome. The byte strings come from core's shared, injective
- * encodings (`@noxy-approval/core/portable`), so relay and agent verify exactly what is signed
- * here. Browser-safe (`@noble/curves`).
+ * What our devices sign with their Ed25519 key beyond the official protocol (docs/security.md §10,
+ * docs/protocol.md §12.2): a proof of possession on every authenticate / register_device, the
+ * old key's announcement of a key rotation, and each decision outcome. The byte strings come
+ * from core's shared, injective encodings (`@noxy-approval/core/portable`), so relay and agent
+ * verify exactly what is signed here. Browser-safe (`@noble/curves`).
  * @module
  */
 import { ed25519 } from '@noble/curves/ed25519.js';

@@ -51,7 +51,7 @@ export type RequestPayload =
       decisionId: string;
       outcome: OutcomeValue;
       receivedAt: number;
-      /** The signed-outcome extension (fields 100–102, docs/protocol.md "Signed outcomes"). */
+      /** The signed-outcome extension (fields 100–102, docs/protocol.md §12.2). */
       signed?: { signature: Uint8Array; decidedAt: number; actionHash: string };
     }
   | { kind: 'decisionAck'; decisionId: string; receivedAt: number };

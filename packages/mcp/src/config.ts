@@ -36,7 +36,7 @@ export interface McpConfig {
    * resumes pending decisions. The app token by default (HKDF-separated from its other use).
    */
   handleSecret: string;
-  /** Only device-signed approvals count (docs/security.md "Security model"). */
+  /** Only device-signed approvals count (docs/security.md §10). */
   requireDeviceSignature: boolean;
 }
 

@@ -210,7 +210,7 @@ function identityDevices(
     (d): agent.IdentityDevice => ({
       deviceId: d.deviceId,
       // A proof-bound device's key is no longer a credential (possession is proven per request),
-      // so agents get it to verify signed outcomes (docs/security.md "Security model").
+      // so agents get it to verify signed outcomes (docs/security.md §10).
       publicKey: ctx.exposeDeviceSigningKeys || d.deviceProof ? d.publicKey : Buffer.alloc(0),
       pqPublicKey: d.pqPublicKey,
       keyRotations: d.deviceProof

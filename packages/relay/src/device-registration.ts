@@ -7,7 +7,7 @@
  * device id (docs/protocol.md §10.5) when it carries the signature accepted the first time, or any
  * signature valid under the app secret.
  *
- * Proofs of possession (docs/security.md "Security model"): our devices also sign each
+ * Proofs of possession (docs/security.md §10): our devices also sign each
  * authenticate / register_device frame with their Ed25519 key (`device_proof`, field 100). A proof
  * that is sent must verify; a device that ever registered with one is bound to proofs for good
  * (no downgrade); with `requireDeviceProof` every device needs one. Official SDKs send none and

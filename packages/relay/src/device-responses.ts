@@ -1,7 +1,7 @@
 /**
  * Builders of `noxy.device.DeviceResponse` messages, shared by the gRPC stream and the
  * WebSocket gateway (which converts them to JSON), and the reading of a device's signed
- * `decision_outcome` (docs/security.md "Security model").
+ * `decision_outcome` (docs/security.md §10).
  * @module
  */
 import { ED25519_BYTES } from '@noxy-approval/core';

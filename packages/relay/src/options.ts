@@ -49,7 +49,7 @@ export interface RelayOptions {
   exposeDeviceSigningKeys?: boolean;
   /**
    * Refuse every authenticate / register_device / rotate_device_keys without a valid Ed25519
-   * proof of possession (docs/security.md "Security model"); default false, so the official
+   * proof of possession (docs/security.md §10); default false, so the official
    * device SDKs (which send none) keep working. Devices that registered with a proof need one
    * either way.
    */

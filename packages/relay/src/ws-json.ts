@@ -174,7 +174,7 @@ function payloadOf(tag: Tag, p: Json): Payload {
           decisionId: str(p.decisionId ?? p.messageId, 'payload.decisionId'),
           outcome: enumValue(p.outcome, 'payload.outcome', ['APPROVE', 'REJECT']),
           receivedAt: uint64(p.receivedAt, 'payload.receivedAt'),
-          // noxy-approval extension (docs/protocol.md "Signed outcomes"); absent from official SDKs.
+          // noxy-approval extension (docs/protocol.md §12.2); absent from official SDKs.
           outcomeSignature: bytes(p.outcomeSignature, 'payload.outcomeSignature'),
           decidedAt: uint64(p.decidedAt, 'payload.decidedAt'),
           actionHash: str(p.actionHash, 'payload.actionHash'),

@@ -12,7 +12,7 @@
  *
  * With device signatures required (engine option `requireDeviceSignature`), an approval that
  * was not verified as signed by the user's device for this decision and action never runs:
- * reason `unverified_approval`, with the verification failure (docs/security.md "Security model").
+ * reason `unverified_approval`, with the verification failure (docs/security.md §10).
  *
  * Outcomes are results; errors before or during the wait (relay down, no device, abort) are
  * thrown as `NoxyError` — in every case, nothing ran.

@@ -85,7 +85,7 @@ const UNVERIFIED_WHY: Record<VerificationFailure, string> = {
 
 /**
  * The relay reported an approval that this agent could not verify as signed by the user's
- * device, while device signatures are required (docs/security.md "Security model").
+ * device, while device signatures are required (docs/security.md §10).
  */
 export function unverifiedApprovalMessage(reason: VerificationFailure, f: MessageFacts): string {
   return (

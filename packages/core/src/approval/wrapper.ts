@@ -34,7 +34,7 @@ export interface ApprovalWrapperOptions<Context = unknown> {
   store?: ApprovalStore;
   clock?: Clock;
   /**
-   * Only device-signed approvals count (docs/security.md "Security model"): an approval that is
+   * Only device-signed approvals count (docs/security.md §10): an approval that is
    * unsigned, badly signed, by an unknown or wrong device, or for another decision or action is
    * not approved, the tool does not run and the model is told why. Default: the client's
    * setting (false for a client the wrapper creates).

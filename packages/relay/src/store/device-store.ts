@@ -27,7 +27,7 @@ export interface DeviceRecord {
   deviceProof?: boolean;
 }
 
-/** One announced key rotation, signed by the key it replaced (docs/protocol.md "Key rotation"). */
+/** One announced key rotation, signed by the key it replaced (docs/protocol.md §12.2). */
 export interface KeyRotationRecord {
   oldPublicKey: Buffer;
   newPublicKey: Buffer;

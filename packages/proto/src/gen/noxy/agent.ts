@@ -196,7 +196,7 @@ export interface GetDecisionOutcomeResponse {
   pending: boolean;
   outcome: DecisionOutcome;
   /**
-   * noxy-approval extension (docs/protocol.md "Signed outcomes"): the deciding device's Ed25519
+   * noxy-approval extension (docs/protocol.md §12.2): the deciding device's Ed25519
    * signature and the fields it covers, as the device sent them. Empty for an unsigned outcome.
    */
   deviceSignature?:
@@ -247,7 +247,7 @@ export interface IdentityDevice {
   pqPublicKey: Buffer;
   /**
    * noxy-approval extension: every key rotation of this device, oldest first, each signed by the
-   * key it replaced (docs/protocol.md "Key rotation"), so a pinned agent can follow the chain.
+   * key it replaced (docs/protocol.md §12.2), so a pinned agent can follow the chain.
    */
   keyRotations: KeyRotation[];
   /** true once the device registered with a proof of possession */

@@ -261,7 +261,7 @@ export interface Authenticate {
     | DevicePublicKeys
     | undefined;
   /**
-   * noxy-approval extension (docs/protocol.md "Device proofs"): Ed25519 proof of possession of
+   * noxy-approval extension (docs/protocol.md §12.2): Ed25519 proof of possession of
    * device_pubkeys.public_key over the frame (app id, request id, timestamp, nonce, keys).
    */
   deviceProof?: Buffer | undefined;
