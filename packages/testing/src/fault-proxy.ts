@@ -188,9 +188,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     resetAll() {
       for (const s of sockets) s.resetAndDestroy();
     },
-    close() {
+    async close() {
+      // Resolves once every socket has emitted 'close', so `open` is 0 when it returns.
+      const closed = [...sockets].map((s) => new Promise<void>((resolve) => s.once('close', () => resolve())));
       for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...closed, new Promise<void>((resolve) => server.close(() => resolve()))]);
     },
   };
 }
