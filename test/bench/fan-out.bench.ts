@@ -47,32 +47,21 @@ async function remoteStack(devices: number) {
   };
 }
 
-/**
- * The floor any fan-out pays on this machine: 10 parallel unary calls of a trivial RPC
- * (GetQuota) against one, on the same channel and relay.
- */
-async function rpcFloor(rounds: number): Promise<{ one: number; ten: number }> {
-  const stack = await remoteStack(0);
-  const client = createNoxyClient({ endpoint: stack.grpcUrl, authToken: stack.appToken });
-  try {
-    const time = async (n: number) => {
-      for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: n }, () => client.getQuota()));
-      const times: number[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const start = performance.now();
-        await Promise.all(Array.from({ length: n }, () => client.getQuota()));
-        times.push(performance.now() - start);
-      }
-      return median(times);
-    };
-    return { one: await time(1), ten: await time(10) };
-  } finally {
-    client.close();
-    await stack.close();
-  }
+const DECISION = {
+  kind: 'propose_tool_call',
+  tool: 'transfer_funds',
+  args: { to: 'bob', amount: 25 },
+  title: 'Send 25 to Bob',
+};
+
+/** One timed operation on a live stack: `run()` is one sample. */
+interface Timed {
+  run(): Promise<number>;
+  close(): Promise<void>;
 }
 
-async function timeSends(devices: number, concurrency: number, rounds: number): Promise<number> {
+/** sendDecision to every device of a stack with `devices` devices, `concurrency` at a time. */
+async function sends(devices: number, concurrency: number): Promise<Timed> {
   const stack = await remoteStack(devices);
   const client = createNoxyClient({
     endpoint: stack.grpcUrl,
@@ -80,34 +69,74 @@ async function timeSends(devices: number, concurrency: number, rounds: number): 
     kem: 'auto',
     fanOutConcurrency: concurrency,
   });
-  try {
-    const decision = {
-      kind: 'propose_tool_call',
-      tool: 'transfer_funds',
-      args: { to: 'bob', amount: 25 },
-      title: 'Send 25 to Bob',
-    };
-    for (let i = 0; i < 5; i++) await client.sendDecision(stack.identity, decision);
-    const times: number[] = [];
-    for (let i = 0; i < rounds; i++) {
+  return {
+    async run() {
       const start = performance.now();
-      const sent = await client.sendDecision(stack.identity, decision);
-      times.push(performance.now() - start);
+      const sent = await client.sendDecision(stack.identity, DECISION);
+      const ms = performance.now() - start;
       if (sent.delivered !== devices) throw new Error(`only ${sent.delivered}/${devices} delivered`);
+      return ms;
+    },
+    async close() {
+      client.close();
+      await stack.close();
+    },
+  };
+}
+
+/**
+ * The floor any fan-out pays on this machine: `n` parallel unary calls of a trivial RPC
+ * (GetQuota) on one channel to a relay of its own.
+ */
+async function floorCalls(n: number): Promise<Timed> {
+  const stack = await remoteStack(0);
+  const client = createNoxyClient({ endpoint: stack.grpcUrl, authToken: stack.appToken });
+  return {
+    async run() {
+      const start = performance.now();
+      await Promise.all(Array.from({ length: n }, () => client.getQuota()));
+      return performance.now() - start;
+    },
+    async close() {
+      client.close();
+      await stack.close();
+    },
+  };
+}
+
+/**
+ * Times every subject round by round, interleaved (one sample of each per round), so that the
+ * load of a shared machine, which changes by the second, weighs on all of them alike.
+ * @returns the median of each subject, ms
+ */
+async function interleaved(subjects: Timed[], rounds: number, warmup = 5): Promise<number[]> {
+  const samples = subjects.map((): number[] => []);
+  for (let r = 0; r < warmup + rounds; r++) {
+    for (const [i, subject] of subjects.entries()) {
+      const ms = await subject.run();
+      if (r >= warmup) samples[i]!.push(ms);
     }
-    return median(times);
-  } finally {
-    client.close();
-    await stack.close();
   }
+  return samples.map((xs) => median(xs));
 }
 
 /** Runs the fan-out benchmark. */
 export async function benchFanOut(): Promise<void> {
-  const one = await timeSends(1, 16, 40);
-  const ten = await timeSends(10, 16, 40);
-  const sequential = await timeSends(10, 1, 40);
-  const floor = await rpcFloor(40);
+  const subjects = [
+    await sends(1, 16),
+    await sends(10, 16),
+    await sends(10, 1),
+    await floorCalls(1),
+    await floorCalls(10),
+  ];
+  let times: number[];
+  try {
+    times = await interleaved(subjects, 40);
+  } finally {
+    for (const subject of subjects) await subject.close();
+  }
+  const [one, ten, sequential, floorOne, floorTen] = times as [number, number, number, number, number];
+  const floor = { one: floorOne, ten: floorTen };
   console.log(
     `      sequential fan-out to 10 devices (official SDK shape): ${sequential.toFixed(2)} ms = ` +
       `${(sequential / one).toFixed(2)}× one device`,
