@@ -24,7 +24,9 @@ async function faultyStack(answer: 'approve' | 'never' = 'never') {
   const plan: { current: (method: string, index: number) => AgentFault | undefined } = { current: () => undefined };
   const stack = await startLocalStack({
     devices: [{ answer }],
-    relay: { faults: { agent: (m, i) => plan.current(m, i) } },
+    // 200 sends at once are ~400 calls in a second: above the default 200/s per app, and the
+    // rate limit is not what these rows are about.
+    relay: { faults: { agent: (m, i) => plan.current(m, i) }, rateLimits: { agentPerSecond: 5_000 } },
   });
   cleanup.push(() => stack.close());
   return { stack, plan };
