@@ -241,7 +241,7 @@ describe('C6: RESOURCE_EXHAUSTED with grpc-retry-pushback-ms, then 100 % failure
       );
     }
     expect(new Set(errors)).toEqual(new Set(['RELAY_UNAVAILABLE']));
-    const spent = perSend.findIndex((n) => n === 1);
+    const spent = perSend.indexOf(1);
     const after = perSend.slice(Math.max(0, spent));
     const retries = after.reduce((n, a) => n + a - 1, 0);
     figure('C6', 'sends until the retry budget was spent', spent);
