@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import { KeyedRateLimiter, SlotLimiter, TokenBucket } from './rate-limit.js';
 
 describe('TokenBucket', () => {
   it('allows one second of burst, then refills continuously with the clock', () => {
@@ -37,5 +37,19 @@ describe('KeyedRateLimiter', () => {
     now += 5_000;
     expect(limiter.take('c')).toBe(0); // prunes idle a and b
     expect(limiter.take('a')).toBe(0);
+  });
+});
+
+describe('SlotLimiter', () => {
+  it('caps slots per key and in all, gives them back, and ignores a release it never gave', () => {
+    const slots = new SlotLimiter(2, 3);
+    expect([slots.take('a'), slots.take('a'), slots.take('a')]).toEqual([true, true, false]);
+    expect([slots.take('b'), slots.take('c')]).toEqual([true, false]);
+    slots.release('c'); // never taken: nothing changes
+    expect(slots.size).toBe(3);
+    slots.release('a');
+    expect(slots.take('c')).toBe(true);
+    for (const key of ['a', 'b', 'c']) slots.release(key);
+    expect(slots.size).toBe(0);
   });
 });
