@@ -1,10 +1,13 @@
 /**
- * Apps (token hash, signing secret, quota), monthly quota usage and pairing codes.
+ * Apps (token hash, sealed signing secret, quota), monthly quota usage and pairing codes.
+ * The signing secret is sealed with the store's key (secret-box.ts, docs/security.md): this
+ * repository seals it on insert and opens it on read, so callers only ever see the secret.
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import type { IdentityType } from '@noxy-approval/core';
+import { type IdentityType, NoxyError } from '@noxy-approval/core';
 import type { Db } from './db.js';
+import type { SecretBox } from './secret-box.js';
 
 /** An app as stored (the token itself is never stored). */
 export interface AppRecord {
@@ -32,7 +35,7 @@ export interface PairingRecord {
 interface AppRow {
   app_id: string;
   name: string;
-  signing_secret: string;
+  signing_secret: Uint8Array | string;
   quota_total: number;
   created_at: number;
 }
@@ -48,13 +51,25 @@ interface PairingRow {
   used_at: number | null;
 }
 
-const toApp = (r: AppRow): AppRecord => ({
-  appId: r.app_id,
-  name: r.name,
-  signingSecret: r.signing_secret,
-  quotaTotal: r.quota_total,
-  createdAt: r.created_at,
-});
+// Opens the row's sealed secret; a row that does not open (edited, copied from another app or
+// another database) is refused rather than read as some other secret: fail closed.
+function toApp(box: SecretBox, r: AppRow): AppRecord {
+  const plain = typeof r.signing_secret === 'string' ? undefined : box.open(r.signing_secret, r.app_id);
+  if (!plain)
+    throw new NoxyError(
+      'CRYPTO',
+      `the signing secret of app ${r.app_id} in relay.db does not open with relay.key: ` +
+        'restore relay.db and relay.key from the same backup, or create the app again',
+      { field: 'apps.signing_secret' },
+    );
+  return {
+    appId: r.app_id,
+    name: r.name,
+    signingSecret: plain.toString('utf8'),
+    quotaTotal: r.quota_total,
+    createdAt: r.created_at,
+  };
+}
 
 const toPairing = (r: PairingRow): PairingRecord => ({
   pairingId: r.pairing_id,
@@ -87,8 +102,14 @@ export class AppStore {
   readonly #openPairings;
   readonly #usePairing;
   readonly #pairingById;
+  readonly #box: SecretBox;
 
-  constructor(db: Db) {
+  /**
+   * @param db the connection
+   * @param box the store's key, which seals and opens `apps.signing_secret`
+   */
+  constructor(db: Db, box: SecretBox) {
+    this.#box = box;
     this.#insert = db.prepare(
       'INSERT INTO apps (app_id, name, token_hash, signing_secret, quota_total, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -116,24 +137,25 @@ export class AppStore {
 
   /** Inserts an app. `tokenHash` is the SHA-256 of its token. */
   insert(app: AppRecord, tokenHash: Uint8Array): void {
-    this.#insert.run(app.appId, app.name, tokenHash, app.signingSecret, app.quotaTotal, app.createdAt);
+    const sealed = this.#box.seal(Buffer.from(app.signingSecret, 'utf8'), app.appId);
+    this.#insert.run(app.appId, app.name, tokenHash, sealed, app.quotaTotal, app.createdAt);
   }
 
   /** The app with this id, if any. */
   get(appId: string): AppRecord | undefined {
     const row = this.#byId.get(appId) as AppRow | undefined;
-    return row && toApp(row);
+    return row && toApp(this.#box, row);
   }
 
   /** The app whose token hashes to `tokenHash`, if any. */
   byTokenHash(tokenHash: Uint8Array): AppRecord | undefined {
     const row = this.#byTokenHash.get(tokenHash) as AppRow | undefined;
-    return row && toApp(row);
+    return row && toApp(this.#box, row);
   }
 
   /** Every app, oldest first. */
   list(): AppRecord[] {
-    return (this.#list.all() as AppRow[]).map(toApp);
+    return (this.#list.all() as AppRow[]).map((r) => toApp(this.#box, r));
   }
 
   /** Decisions counted against the app in the month of `nowMs`. */

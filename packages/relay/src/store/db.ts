@@ -9,6 +9,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { keyFileError, loadOrCreateKey, SecretBox } from './secret-box.js';
 
 /** A better-sqlite3 connection. */
 export type Db = Database.Database;
@@ -16,8 +17,11 @@ export type Db = Database.Database;
 /** The database file name inside the data folder. */
 export const DB_FILE_NAME = 'relay.db';
 
-/** Version of the schema below, kept in `meta.schema_version`. */
-export const SCHEMA_VERSION = 2;
+/**
+ * Version of the schema below, kept in `meta.schema_version`. v2: device proofs and signed
+ * outcomes; v3: signing secrets sealed under `relay.key` (see secret-box.ts).
+ */
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -26,7 +30,7 @@ CREATE TABLE IF NOT EXISTS apps (
   app_id         TEXT PRIMARY KEY,
   name           TEXT NOT NULL,
   token_hash     BLOB NOT NULL UNIQUE,      -- SHA-256 of the app token; the token is never stored
-  signing_secret TEXT NOT NULL,             -- HMAC key of registrations (docs/protocol.md §5.6)
+  signing_secret BLOB NOT NULL,             -- HMAC key of registrations (docs/protocol.md §5.6), sealed (v3)
   quota_total    INTEGER NOT NULL,          -- decisions per calendar month (UTC)
   created_at     INTEGER NOT NULL
 );
@@ -166,48 +170,92 @@ function migrateToV2(db: Db): void {
   }
 }
 
+// Seals every signing secret still in clear (a v2 database) and records the key check, in one
+// transaction with the version bump. Idempotent: only text rows are sealed, and an open that
+// stops half-way leaves the database as it was. `secure_delete` zeroes the old cells, and the
+// WAL is truncated after the checkpoint, so no clear copy stays behind in the files.
+function migrateToV3(db: Db, box: SecretBox, hadCheck: boolean): number {
+  const clear = db.prepare("SELECT app_id, signing_secret FROM apps WHERE typeof(signing_secret) = 'text'").all() as {
+    app_id: string;
+    signing_secret: string;
+  }[];
+  if (clear.length > 0) db.pragma('secure_delete = ON');
+  const seal = db.prepare('UPDATE apps SET signing_secret = ? WHERE app_id = ?');
+  for (const row of clear) seal.run(box.seal(Buffer.from(row.signing_secret, 'utf8'), row.app_id), row.app_id);
+  if (!hadCheck) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('key_check', box.keyCheck());
+  return clear.length;
+}
+
+/** An opened database and the key its signing secrets are sealed under. */
+export interface OpenedDatabase {
+  db: Db;
+  /** The database file, or `':memory:'`. */
+  path: string;
+  /** Seals and opens `apps.signing_secret` (the key of `relay.key`, or a random one in memory). */
+  box: SecretBox;
+}
+
 /**
- * Opens (creating if needed) the relay database with the durability pragmas and schema.
+ * Opens (creating if needed) the relay database with the durability pragmas and schema, and
+ * its key file `relay.key` (created with the database; required once the database exists).
  * @param dataDir a folder (created with mode 0700), or `':memory:'`
- * @returns the connection and the database file path (`':memory:'` in memory)
+ * @returns the connection, the database file path (`':memory:'` in memory) and the key
+ * @throws NoxyError CRYPTO when `relay.key` is missing, malformed or not the database's key
  */
-export function openDatabase(dataDir: string): { db: Db; path: string } {
+export function openDatabase(dataDir: string): OpenedDatabase {
   const memory = dataDir === ':memory:';
   let path = ':memory:';
+  let dir = '';
   if (!memory) {
-    const dir = resolve(dataDir);
+    dir = resolve(dataDir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     path = join(dir, DB_FILE_NAME);
   }
   const db = new Database(path);
+  let box: SecretBox;
   try {
     if (!memory) {
-      // Signing secrets and open pairing codes live here: owner-only.
+      // Sealed signing secrets and open pairing codes live here: owner-only.
       chmodSync(path, 0o600);
       db.pragma('journal_mode = WAL');
     }
     db.pragma('synchronous = FULL');
     // The CLI's `app create` / `pair` may write while `start` runs: wait instead of failing.
     db.pragma('busy_timeout = 5000');
-    // A v1 database keeps its tables (CREATE … IF NOT EXISTS): add the v2 columns first.
-    migrateToV2(db);
-    db.exec(SCHEMA);
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
-      | { value: string }
-      | undefined;
-    if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    else if (Number(row.value) < SCHEMA_VERSION)
-      db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), 'schema_version');
-    else if (Number(row.value) > SCHEMA_VERSION) {
-      throw new Error(
-        `relay database schema ${row.value} is newer than this relay (${SCHEMA_VERSION}); upgrade noxy-relay`,
-      );
+    let sealed = 0;
+    box = SecretBox.random();
+    db.transaction(() => {
+      // A v1 database keeps its tables (CREATE … IF NOT EXISTS): add the v2 columns first.
+      migrateToV2(db);
+      db.exec(SCHEMA);
+      const meta = db.prepare('SELECT value FROM meta WHERE key = ?');
+      const row = meta.get('schema_version') as { value: string } | undefined;
+      if (row && Number(row.value) > SCHEMA_VERSION) {
+        throw new Error(
+          `relay database schema ${row.value} is newer than this relay (${SCHEMA_VERSION}); upgrade noxy-relay`,
+        );
+      }
+      const check = (meta.get('key_check') as { value: Uint8Array } | undefined)?.value;
+      const sealedRows = db.prepare("SELECT count(*) FROM apps WHERE typeof(signing_secret) = 'blob'").pluck();
+      if (!memory) {
+        // A new key only for a database that depends on none yet; never a silent fresh start.
+        box = loadOrCreateKey(dir, check === undefined && sealedRows.get() === 0);
+        if (check !== undefined && !box.matches(check)) throw keyFileError(dir, 'wrong');
+      }
+      sealed = migrateToV3(db, box, check !== undefined);
+      if (!row) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      else if (Number(row.value) < SCHEMA_VERSION)
+        db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(SCHEMA_VERSION), 'schema_version');
+    }).immediate();
+    if (sealed > 0) {
+      db.pragma('secure_delete = OFF');
+      if (!memory) db.pragma('wal_checkpoint(TRUNCATE)');
     }
   } catch (error) {
     db.close();
     throw error;
   }
-  return { db, path };
+  return { db, path, box };
 }
 
 /** The durability settings in force, as SQLite reports them. */

@@ -13,6 +13,7 @@ import { AppStore } from './app-store.js';
 import { DecisionStore } from './decision-store.js';
 import { DeviceStore } from './device-store.js';
 import { durabilitySettings, openDatabase, type Db, type DurabilitySettings } from './db.js';
+import type { SecretBox } from './secret-box.js';
 
 /** The opened store. */
 export class RelayStore {
@@ -36,7 +37,7 @@ export class RelayStore {
   readonly #release;
   readonly #rollbackTo;
 
-  private constructor(db: Db, path: string) {
+  private constructor(db: Db, path: string, box: SecretBox) {
     this.db = db;
     this.path = path;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
@@ -45,18 +46,20 @@ export class RelayStore {
     this.#savepoint = db.prepare('SAVEPOINT unit');
     this.#release = db.prepare('RELEASE unit');
     this.#rollbackTo = db.prepare('ROLLBACK TO unit');
-    this.apps = new AppStore(db);
+    this.apps = new AppStore(db, box);
     this.devices = new DeviceStore(db);
     this.decisions = new DecisionStore(db);
   }
 
   /**
-   * Opens the store in `dataDir` (`<dataDir>/relay.db`) or in memory for `':memory:'`.
+   * Opens the store in `dataDir` (`<dataDir>/relay.db`, its key `<dataDir>/relay.key`) or in
+   * memory for `':memory:'`.
    * @throws Error when the folder cannot be created or the database is from a newer relay
+   * @throws NoxyError CRYPTO when `relay.key` is missing, malformed or not the database's key
    */
   static open(dataDir: string): RelayStore {
-    const { db, path } = openDatabase(dataDir);
-    return new RelayStore(db, path);
+    const { db, path, box } = openDatabase(dataDir);
+    return new RelayStore(db, path, box);
   }
 
   /**
@@ -165,3 +168,4 @@ export type {
 } from './decision-store.js';
 export { isFinal } from './decision-store.js';
 export type { DurabilitySettings } from './db.js';
+export { KEY_FILE_NAME } from './secret-box.js';
