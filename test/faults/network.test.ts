@@ -157,10 +157,9 @@ describe('C3: RST on 10 % of connections mid-RPC', () => {
     const r = await ledger.reconcile(clientLookup(stack.client));
     printReconciliation('C3', r);
     expect(r).toEqual({ checked: ids.length, e1Missing: 0, e2Missing: 0, e3Flips: 0, e4Violations: 0, e5Late: 0 });
-    // The matrix's figure: every logical send delivered. KNOWN FAILURE (reported, issue 13): a
-    // reset fails every call in flight on the connection at once (five here), each failure takes
-    // one of the client's gRFC A6 retry tokens (10, no retry at ≤ 5), so one reset can leave
-    // sends un-retried well inside their 10 s budget (4–6 % of 200 in this run).
+    // The matrix's figure: every logical send delivered. A reset fails every call in flight on
+    // the connection at once (five here); the retry budget counts that as one failure (core
+    // retry.ts), where one token per call left 4–6 % of sends un-retried against a relay that is up.
     expect(ids.length).toBe(200);
   });
 });
