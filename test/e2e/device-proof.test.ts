@@ -177,6 +177,44 @@ describe('proof of possession: a captured frame cannot be replayed', () => {
       payload: { $case: 'authenticate', value: { devicePubkeys: keys.wire, deviceProof: proof } },
     });
     expect(auth.payload?.$case === 'authenticate' && auth.payload.value.deviceId).toBe(deviceId);
+
+    // A proof-bound device's rotation needs the old key's rotation_proof; without it nothing changes.
+    again.deviceId = deviceId;
+    again.sessionId = auth.payload?.$case === 'authenticate' ? auth.payload.value.sessionId : undefined;
+    const next = proofKeys();
+    const rotate = await again.request({
+      $case: 'rotateDeviceKeys',
+      value: {
+        newPubkeys: next.wire,
+        signature: Buffer.alloc(64),
+        identityId: IDENTITY,
+        identityType: proto.IdentityType.IDENTITY_TYPE_EMAIL,
+      },
+    });
+    expect(rotate.payload?.$case === 'error' && rotate.payload.value).toMatchObject({
+      code: E.INVALID_SIGNATURE,
+      message: expect.stringContaining('"rotate_device_keys.rotation_proof" missing'),
+    });
+    expect(t.relay.store.devices.get(deviceId)?.publicKey.equals(keys.wire.publicKey)).toBe(true);
+  });
+
+  it('a device registered without a proof is bound to proofs by its first valid authenticate proof', async () => {
+    const t = await testRelay();
+    const keys = proofKeys();
+    const reg = await send(t.device(), registerFrame(t, keys, false));
+    const deviceId = reg.payload?.$case === 'registerDevice' ? reg.payload.value.deviceId : '';
+    expect(t.relay.store.devices.get(deviceId)?.deviceProof).toBe(false);
+    const env = envelope(t);
+    const proof = proofFor(keys, env, { kind: 'authenticate', keys: keys.wire });
+    const auth = await send(t.device(), {
+      env,
+      payload: { $case: 'authenticate', value: { devicePubkeys: keys.wire, deviceProof: proof } },
+    });
+    expect(auth.payload?.$case).toBe('authenticate');
+    expect(t.relay.store.devices.get(deviceId)?.deviceProof).toBe(true);
+    // From now on the proof-less authenticate of an official SDK is refused for these keys.
+    const bare = await t.device().authenticate(keys.wire);
+    expect(bare.payload?.$case === 'error' && bare.payload.value.code).toBe(E.INVALID_SIGNATURE);
   });
 
   it('an official-SDK-shaped device (no proof, no signature) registers and approves in the default mode', async () => {

@@ -115,8 +115,10 @@ const proofInvalid = (field: string): Refusal => ({
 });
 
 /**
- * Checks `authenticate.device_proof` for a known device.
+ * Checks `authenticate.device_proof` for a known device. A valid proof from a device that
+ * registered without one (e.g. before its library was updated) binds it to proofs from now on.
  * @param dev the device the keys belong to, or undefined when the relay does not know them
+ * @param bind the store where that binding is recorded, and the relay clock
  * @returns a refusal, or undefined when the authentication may proceed
  */
 export function checkAuthenticateProof(
@@ -125,6 +127,7 @@ export function checkAuthenticateProof(
   frame: RequestFrame,
   dev: DeviceRecord | undefined,
   policy: ProofPolicy,
+  bind?: { store: RelayStore; nowMs: number },
 ): Refusal | undefined {
   const field = 'authenticate.device_proof';
   const proof = auth.deviceProof ?? Buffer.alloc(0);
@@ -133,9 +136,14 @@ export function checkAuthenticateProof(
     if (dev?.deviceProof) return proofMissing(field, 'this device registered with proofs and may not go without');
     return undefined;
   }
-  return verifyEd25519(keys.publicKey, authenticateProofMessage(proofFrame(frame, keys)), proof)
-    ? undefined
-    : proofInvalid(field);
+  if (!verifyEd25519(keys.publicKey, authenticateProofMessage(proofFrame(frame, keys)), proof)) {
+    return proofInvalid(field);
+  }
+  if (dev && !dev.deviceProof && bind) {
+    bind.store.devices.markProof(dev.deviceId);
+    bind.store.decisions.audit(bind.nowMs, dev.appId, undefined, dev.deviceId, 'device.proof_bound');
+  }
+  return undefined;
 }
 
 /**

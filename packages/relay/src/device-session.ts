@@ -220,7 +220,8 @@ export class DeviceSession implements DeviceSink {
     const found = this.#ctx.store.devices.byPublicKey(req.appId, keys.publicKey);
     const dev = found && bytesEqual(found.pqPublicKey, keys.pqPublicKey) ? found : undefined;
     // Proof of possession (no session for a replayed frame of a proof-bound device).
-    const refused = checkAuthenticateProof(auth, keys, req, dev, this.#policy);
+    const bind = { store: this.#ctx.store, nowMs: this.#ctx.now() };
+    const refused = checkAuthenticateProof(auth, keys, req, dev, this.#policy, bind);
     if (refused) return refused;
     if (!dev) {
       return { $case: 'authenticate', value: { requiresRegistration: true } };
