@@ -172,6 +172,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     tls: o.tls,
     ...(o.webRoot ? { webRoot: o.webRoot } : {}),
     defaultWebRoot: o.defaultWebRoot,
+    host: o.host, // with allowedOrigins: the relay's own names for the Host check (own-origins.ts)
+    allowedOrigins: o.allowedOrigins,
   });
   const ws = attachWsGateway(http, sessionCtx, { allowedOrigins: o.allowedOrigins, tls: o.tls !== undefined });
 

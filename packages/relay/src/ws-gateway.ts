@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { DeviceSession, type SessionContext } from './device-session.js';
 import { Outbox } from './outbox.js';
+import { OwnOrigins, ownOriginsOf } from './own-origins.js';
 import { isJsonProblem, parseWsRequest, wsResponseJson } from './ws-json.js';
 
 /** Largest accepted frame (a registration with its 1184-byte key is ~2 KiB of JSON). */
@@ -26,6 +27,10 @@ export interface WsGatewayOptions {
  * send none. Allowed: no Origin, the relay's own origin (the page it serves: same scheme and
  * `Host`), and the configured extra origins. Anything else is another site's page trying to use
  * this browser's network position (cross-site WebSocket hijacking) and gets 403.
+ *
+ * `host` must already be one of the relay's own names ({@link OwnOrigins.hostAllowed}, which the
+ * gateway checks first): compared with the request's `Host` alone, a DNS-rebinding page
+ * (`Origin` and `Host` both `evil.example:7071`) would pass.
  */
 export function originAllowed(
   origin: string | undefined,
@@ -69,8 +74,20 @@ export function attachWsGateway(server: Server, ctx: SessionContext, options: Ws
   let counter = 0;
   let closing = false;
 
+  const own =
+    ownOriginsOf(server) ??
+    new OwnOrigins({ allowedOrigins: options.allowedOrigins ?? [], tls: options.tls ?? false }, () => server.address());
+
   server.on('upgrade', (req, socket, head) => {
     if (closing) return void socket.destroy();
+    // Before the Origin check, which trusts Host: a foreign name is DNS rebinding (own-origins.ts).
+    if (!own.hostAllowed(req.headers.host)) {
+      ctx.logger.warn("WebSocket upgrade refused: Host is not one of the relay's names", {
+        host: String(req.headers.host).slice(0, 100),
+      });
+      socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (!originAllowed(req.headers.origin, req.headers.host, options)) {
       ctx.logger.warn('WebSocket upgrade refused: Origin not allowed', { origin: String(req.headers.origin) });
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -7,9 +7,12 @@
  */
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { silentLogger } from './logger.js';
+import { MISDIRECTED_BODY } from './http-server.js';
+import { ownHostNames } from './own-origins.js';
 import { startRelay, type Relay } from './server.js';
 
 let relay: Relay | undefined;
@@ -18,8 +21,11 @@ afterEach(async () => {
   relay = undefined;
 });
 
-/** A raw upgrade request: the status line the relay answers, and whether it switched protocols. */
-function rawUpgrade(httpUrl: string, origin: string): Promise<{ status: number; upgraded: boolean }> {
+/**
+ * A raw upgrade request: the status line the relay answers, and whether it switched protocols.
+ * `host` replaces the Host header (what a DNS-rebinding page's request names).
+ */
+function rawUpgrade(httpUrl: string, origin: string, host?: string): Promise<{ status: number; upgraded: boolean }> {
   return new Promise((resolve, reject) => {
     const req = request(`${httpUrl}/`, {
       headers: {
@@ -28,6 +34,7 @@ function rawUpgrade(httpUrl: string, origin: string): Promise<{ status: number; 
         'Sec-WebSocket-Version': '13',
         'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
         Origin: origin,
+        ...(host !== undefined ? { Host: host } : {}),
       },
     });
     req.on('upgrade', (res, socket) => {
@@ -111,5 +118,110 @@ describe('WebSocket Origin', () => {
       const answer = await askOver(relay.wsUrl, origin, app.appId);
       expect(answer.requestId, origin).toBe('r1');
     }
+  });
+});
+
+/** A GET with the given Host header: status and body. */
+function get(httpUrl: string, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${httpUrl}${path}`, { headers: { Host: host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5_000, () => req.destroy(new Error('no answer within 5 s')));
+    req.end();
+  });
+}
+
+/** Bytes a raw HTTP/1.0 request without any Host header gets back (status line first). */
+function noHostRequest(port: number, lines: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${lines}\r\n\r\n`));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+  });
+}
+
+describe('Host: DNS rebinding', () => {
+  it('a foreign Host with its own matching Origin is refused with 421 before the upgrade', async () => {
+    relay = await startRelay({
+      dataDir: ':memory:',
+      logger: silentLogger,
+      allowedOrigins: ['https://approve.example'],
+    });
+    const { port } = new URL(relay.httpUrl);
+    for (const name of [`evil.example:${port}`, `evil.example`, `127.0.0.1.evil.example:${port}`, `localhost:1`]) {
+      // The rebinding page's origin is its own name: Origin and Host agree, as for the real page.
+      const origin = `http://${name}`;
+      expect(await rawUpgrade(relay.httpUrl, origin, name), name).toEqual({ status: 421, upgraded: false });
+    }
+    // A malformed Host is not one of the relay's names either.
+    expect(await rawUpgrade(relay.httpUrl, `http://127.0.0.1:${port}`, `127.0.0.1:${port}@evil`)).toEqual({
+      status: 421,
+      upgraded: false,
+    });
+    expect(await noHostRequest(Number(port), 'GET / HTTP/1.0')).toMatch(/^HTTP\/1\.1 421 /);
+    expect(
+      await noHostRequest(
+        Number(port),
+        `GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      ),
+    ).toMatch(/^HTTP\/1\.1 421 /);
+  });
+
+  it('the page is refused (421) under a foreign Host; /healthz answers whatever the name', async () => {
+    relay = await startRelay({ dataDir: ':memory:', logger: silentLogger });
+    const { port } = new URL(relay.httpUrl);
+    const own = await get(relay.httpUrl, '/', `127.0.0.1:${port}`);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatch(/<html/i);
+    for (const path of ['/', '/index.html', '/nope']) {
+      const foreign = await get(relay.httpUrl, path, `evil.example:${port}`);
+      expect(foreign, path).toEqual({ status: 421, body: MISDIRECTED_BODY });
+    }
+    expect((await get(relay.httpUrl, '/healthz', `evil.example:${port}`)).status).toBe(200);
+  });
+
+  it('a loopback bind answers to localhost, 127.0.0.1, [::1] on its port, a proxy to a configured origin', async () => {
+    relay = await startRelay({
+      dataDir: ':memory:',
+      logger: silentLogger,
+      allowedOrigins: ['https://approve.example'],
+    });
+    const { port } = new URL(relay.httpUrl);
+    for (const name of [`localhost:${port}`, `LOCALHOST:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      const origin = `http://${name.toLowerCase()}`;
+      expect(await rawUpgrade(relay.httpUrl, origin, name), name).toEqual({ status: 101, upgraded: true });
+      expect((await get(relay.httpUrl, '/', name)).status, name).toBe(200);
+    }
+    // Behind a reverse proxy that passes Host on: the configured origin's page.
+    expect(await rawUpgrade(relay.httpUrl, 'https://approve.example', 'approve.example')).toEqual({
+      status: 101,
+      upgraded: true,
+    });
+    // An own name is still no licence for a foreign Origin.
+    expect(await rawUpgrade(relay.httpUrl, 'https://evil.example', `localhost:${port}`)).toEqual({
+      status: 403,
+      upgraded: false,
+    });
+  });
+
+  it('own names follow the bind: loopback, a LAN address (no loopback names), a wildcard (every address)', () => {
+    expect(ownHostNames('127.0.0.1', '127.0.0.1').sort()).toEqual(['127.0.0.1', '[::1]', 'localhost']);
+    expect(ownHostNames('::1', 'localhost')).toEqual(expect.arrayContaining(['[::1]', 'localhost', '127.0.0.1']));
+    const lan = ownHostNames('192.168.1.20', '192.168.1.20');
+    expect(lan).toContain('192.168.1.20');
+    expect(lan).not.toContain('localhost');
+    expect(lan).not.toContain('127.0.0.1');
+    const any = ownHostNames('0.0.0.0', '0.0.0.0');
+    expect(any).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', '[::1]']));
+    expect(any).not.toContain('0.0.0.0');
+    expect(ownHostNames('::', '::')).not.toContain('[::]');
   });
 });
