@@ -46,9 +46,9 @@ describe('pinned device keys', () => {
     ).toHaveLength(2);
   });
 
-  it('file store: a malformed line is refused, naming the file and line', () => {
+  it('file store: a malformed line is refused, naming the file and line', async () => {
     const path = tempFile();
-    createFileDeviceKeyStore(path).set({ identityId: 'a', deviceId: 'd', publicKey: key(5) });
+    await createFileDeviceKeyStore(path).set({ identityId: 'a', deviceId: 'd', publicKey: key(5) });
     writeFileSync(path, `${readFileSync(path, 'utf8')}"b" dev-9 not-base64\n`);
     expect(() => createFileDeviceKeyStore(path)).toThrow(/line 3: expected <identity as a JSON string>/);
   });
