@@ -9,11 +9,13 @@
  * (a device that is not one of this identity's, or whose key is neither pinned nor listed),
  * `wrong_device` (the relay lists another key for a pinned device, not announced by the pinned
  * key), `bad_signature`, `wrong_decision` (signed for another decision id), `wrong_action`
- * (signed for another action_hash).
+ * (signed for another action_hash), `lookup_failed` (the device's key is not pinned and the relay
+ * could not be asked for it: the outcome is still reported, unverified, never thrown away).
  * @module
  */
 import type { agent } from '@noxy-approval/proto';
 import type { DeviceKeyStore } from './device-keys.js';
+import { NoxyError } from './errors.js';
 import { outcomeMessage, rotationMessage } from './device-signing.js';
 import { verifyEd25519, verifyEd25519Async } from './ed25519-verify.js';
 
@@ -24,7 +26,8 @@ export type VerificationFailure =
   | 'wrong_device'
   | 'bad_signature'
   | 'wrong_decision'
-  | 'wrong_action';
+  | 'wrong_action'
+  | 'lookup_failed';
 
 /** Whether an approved or rejected outcome was signed by one of the identity's devices. */
 export interface DeviceVerification {
@@ -115,7 +118,16 @@ export function createOutcomeVerifier(o: OutcomeVerifierOptions): OutcomeVerifie
       let key = await o.keys.get(expected.identityId, deviceId);
       if (!key || !(await verifyEd25519Async(key, message, signature))) {
         // Not pinned yet, or the pinned key does not verify: see what the relay lists.
-        const listed = (await o.listDevices(expected.identityId)).find((d) => d.deviceId === deviceId);
+        let devices: readonly ListedDevice[];
+        try {
+          devices = await o.listDevices(expected.identityId);
+        } catch (error) {
+          // The outcome is known; only its check is not. Reporting it unverified keeps the answer
+          // (a caller requiring signatures refuses it, fail closed) instead of failing the wait.
+          if (NoxyError.isInstance(error) && error.code === 'ABORTED') throw error;
+          return fail('lookup_failed');
+        }
+        const listed = devices.find((d) => d.deviceId === deviceId);
         if (!listed || listed.publicKey.length === 0) return fail('unknown_device');
         if (!key) {
           if (!o.trustOnFirstUse) return fail('unknown_device');

@@ -81,6 +81,7 @@ const UNVERIFIED_WHY: Record<VerificationFailure, string> = {
   bad_signature: "its signature does not verify with the device's pinned key (forged or altered)",
   wrong_decision: 'the device signed an answer to a different decision',
   wrong_action: 'the device signed an answer for a different action than the one submitted',
+  lookup_failed: "the signing device's key could not be fetched from the relay to check it",
 };
 
 /**
