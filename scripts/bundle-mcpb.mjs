@@ -36,7 +36,12 @@ const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 function resolvePackage(name, fromDir) {
   for (let dir = fromDir; ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (existsSync(join(candidate, 'package.json'))) {
+      // Workspace links resolve to packages/<x>; a node_modules that is itself linked from
+      // elsewhere (a scratch copy of the checkout) keeps the path Node loads it by.
+      const real = realpathSync(candidate);
+      return relative(root, real).startsWith('..') ? candidate : real;
+    }
     if (dir === root || dirname(dir) === dir) return undefined;
   }
 }
@@ -124,6 +129,7 @@ function main() {
       // Nested node_modules are staged from the closure on their own, so only what is needed goes in.
       cpSync(dir, target, {
         recursive: true,
+        dereference: true, // real files in the bundle, even from a linked node_modules
         filter: (src) => !relative(dir, src).split(sep).includes('node_modules'),
       });
     }

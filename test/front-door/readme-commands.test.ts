@@ -12,7 +12,7 @@
  * the pairing link) are filled in from the previous commands' output, as a reader would.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNoxyClient } from '@noxy-approval/core';
@@ -134,6 +134,14 @@ const STEPS: readonly Step[] = [
     async run(command, ctx) {
       const out = await expectSuccess(command, ctx, 300_000);
       expect(out).toContain('Outcome: APPROVED');
+    },
+  },
+  {
+    match: /^npm run bundle:mcpb$/,
+    async run(command, ctx) {
+      const out = await expectSuccess(command, ctx, 120_000);
+      expect(out).toMatch(/noxy-approval-\d+\.\d+\.\d+\.mcpb/);
+      expect(existsSync(join(ctx.checkout.dir, 'dist'))).toBe(true);
     },
   },
   {
