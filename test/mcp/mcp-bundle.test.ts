@@ -88,9 +88,15 @@ describe('the .mcpb bundle of noxy-mcp', () => {
     expect(existsSync(join(unpacked, manifest.server.entry_point))).toBe(true);
   });
 
-  it('asks for endpoint, identity, TTL and a token marked sensitive, each passed to a variable noxy-mcp reads', () => {
+  it('asks for endpoint, identity, TTL, signatures, a sensitive token: each a variable noxy-mcp reads', () => {
     const { user_config: config, server } = manifest;
-    expect(Object.keys(config).sort()).toEqual(['auth_token', 'endpoint', 'identity', 'ttl_seconds']);
+    expect(Object.keys(config).sort()).toEqual([
+      'auth_token',
+      'endpoint',
+      'identity',
+      'require_device_signature',
+      'ttl_seconds',
+    ]);
     expect(config.auth_token!.sensitive).toBe(true);
     for (const [key, entry] of Object.entries(config)) if (key !== 'auth_token') expect(entry.sensitive).not.toBe(true);
     expect(server.mcp_config.env).toEqual({
@@ -98,6 +104,7 @@ describe('the .mcpb bundle of noxy-mcp', () => {
       NOXY_AUTH_TOKEN: '${user_config.auth_token}',
       NOXY_IDENTITY: '${user_config.identity}',
       NOXY_DECISION_TTL_SECONDS: '${user_config.ttl_seconds}',
+      NOXY_REQUIRE_DEVICE_SIGNATURE: '${user_config.require_device_signature}',
     });
   });
 
