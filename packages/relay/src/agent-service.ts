@@ -28,7 +28,7 @@ import { MalformedRequest, statusError } from './grpc-util.js';
 import { parseWaitHint, WAIT_HINT_HEADER, WaitHintError, type HeldCalls } from './held-calls.js';
 import type { RelayLogger } from './logger.js';
 import { decisionKeyString } from './outcome-waiters.js';
-import type { KeyedRateLimiter } from './rate-limit.js';
+import { overByteBudget, type KeyedRateLimiter } from './rate-limit.js';
 import { sha256 } from './secrets.js';
 import type { AppRecord, RelayStore } from './store/index.js';
 
@@ -271,7 +271,10 @@ function holdMs(hint: number, deadline: Date | number): number {
 export function agentServiceImpl(ctx: AgentContext): UntypedServiceImplementation {
   return {
     routeDecision: unary(ctx, 'RouteDecision', (app, r: agent.RouteDecisionRequest): agent.DeliveryOutcome => {
-      const result = ctx.engine.route(app, routeInput(ctx, r));
+      const input = routeInput(ctx, r);
+      const over = overByteBudget(ctx.limiter, app.appId, input); // one app cannot fill every commit (rate-limit.ts)
+      if (over) throw new RpcError(status.RESOURCE_EXHAUSTED, over.message, over.trailers);
+      const result = ctx.engine.route(app, input);
       return { status: result.status, requestId: r.requestId, decisionId: result.decisionId };
     }),
     getDecisionOutcome: unary(ctx, 'GetDecisionOutcome', (app, r: agent.GetDecisionOutcomeRequest, call, reply) => {

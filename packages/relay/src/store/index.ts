@@ -10,6 +10,7 @@
  * @module
  */
 import { AppStore } from './app-store.js';
+import { Checkpointer, type CheckpointStats } from './checkpointer.js';
 import { DecisionStore } from './decision-store.js';
 import { DeviceStore } from './device-store.js';
 import { durabilitySettings, openDatabase, type Db, type DurabilitySettings } from './db.js';
@@ -29,6 +30,8 @@ export class RelayStore {
   readonly decisions: DecisionStore;
   #closed = false;
   #flushScheduled = false;
+  // WAL checkpoints in a worker thread (checkpointer.ts); none in memory.
+  readonly #checkpointer: Checkpointer | undefined;
   #waiting: Array<{ ok: () => void; fail: (error: unknown) => void }> = [];
   readonly #begin;
   readonly #commit;
@@ -49,6 +52,7 @@ export class RelayStore {
     this.apps = new AppStore(db, box);
     this.devices = new DeviceStore(db);
     this.decisions = new DecisionStore(db);
+    this.#checkpointer = path === ':memory:' ? undefined : new Checkpointer(db, path);
   }
 
   /**
@@ -112,7 +116,8 @@ export class RelayStore {
     const waiting = this.#waiting;
     this.#waiting = [];
     let failure: unknown;
-    if (this.db.open && this.db.inTransaction) {
+    const committed = this.db.open && this.db.inTransaction;
+    if (committed) {
       try {
         this.#commit.run();
       } catch (error) {
@@ -132,6 +137,19 @@ export class RelayStore {
         // A callback writes to one client; its failure must not stop the others.
       }
     }
+    // After the answers: a checkpoint request is a stat and a message, never the copy itself.
+    if (committed && failure === undefined) {
+      try {
+        this.#checkpointer?.afterCommit();
+      } catch {
+        // A failed checkpoint leaves the WAL longer; the next commit asks again.
+      }
+    }
+  }
+
+  /** Checkpoints run by the worker thread and by the main connection (file stores). */
+  checkpoints(): CheckpointStats | undefined {
+    return this.#checkpointer && { ...this.#checkpointer.stats };
   }
 
   /** `journal_mode` and `synchronous` as SQLite reports them. */
@@ -149,6 +167,7 @@ export class RelayStore {
     if (this.#closed) return;
     this.commitNow();
     this.#closed = true;
+    this.#checkpointer?.close();
     this.db.close();
   }
 }
@@ -168,4 +187,5 @@ export type {
 } from './decision-store.js';
 export { isFinal } from './decision-store.js';
 export type { DurabilitySettings } from './db.js';
+export type { CheckpointStats } from './checkpointer.js';
 export { KEY_FILE_NAME } from './secret-box.js';
