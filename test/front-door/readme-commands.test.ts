@@ -48,7 +48,7 @@ function readmeCommands(markdown: string): string[] {
 const NOT_RUN: ReadonlyArray<[RegExp, string]> = [
   [/^npm ci$/, 'the state this test starts from: the scratch copy is a checkout right after `npm ci`'],
   [/^npm test$/, 'this test is part of it'],
-  [/^npm run bench$/, 'minutes of benchmarks, run by hand; each bench is also imported by a test'],
+  [/^npm run bench$/, 'about ten minutes of benchmarks that print figures, not a pass or fail; run by hand'],
   [/^claude mcp add /, 'configures Claude Code, not installed here; it runs the published package'],
 ];
 
