@@ -5,7 +5,9 @@
  * targets, each against a baseline of the same run:
  * - the relay's peak resident memory (Linux `VmHWM`) — baseline: the idle relay; target ≤ 300 MB;
  * - another app's GetQuota p99 during the attack — baseline: the same calls without the attack;
- *   target ≤ 50 ms. Also printed: the p99 while the same 600 decisions go to a device that is not
+ *   target ≤ 50 ms. That app calls from a process of its own (fixtures/quota-probe.ts): in the
+ *   bench's process its latencies included the bench's own pauses (building and sending the
+ *   attacker's envelopes on the same event loop), which no real client of the relay shares. Also printed: the p99 while the same 600 decisions go to a device that is not
  *   connected, i.e. what the write load alone costs, without any slow stream.
  *
  * The attacker is patient and well behaved: refused by the app's byte budget (rate-limit.ts,
@@ -14,7 +16,7 @@
  * on the event loop; checkpoints run in a worker thread (store/checkpointer.ts).
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ const STREAMS = 5;
 const MB = 1e6;
 
 const bin = fileURLToPath(new URL('../../packages/relay/bin/noxy-relay.js', import.meta.url));
+const probeScript = fileURLToPath(new URL('./fixtures/quota-probe.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Resident memory of a process from /proc (kB → bytes): now, and the peak so far.
@@ -57,16 +60,41 @@ async function startCli(data: string): Promise<{ child: ChildProcess; grpcUrl: s
   throw new Error(`noxy-relay did not start: ${out}`);
 }
 
-// GetQuota latencies (ms) of `calls` calls, one after the other, `gapMs` apart.
-async function quotaLatencies(client: RawAgent, calls: number, gapMs: number, until?: () => boolean) {
-  const ms: number[] = [];
-  for (let i = 0; i < calls && !(until?.() ?? false); i++) {
-    const t0 = performance.now();
-    await client.quota();
-    ms.push(performance.now() - t0);
-    await sleep(gapMs);
-  }
-  return ms;
+/** The bystander app's GetQuota caller, in its own process (fixtures/quota-probe.ts). */
+interface Probe {
+  /** Latencies (ms) of `calls` calls one after the other, `gapMs` apart, or until `stop()`. */
+  run(calls: number, gapMs: number): Promise<number[]>;
+  stop(): void;
+  close(): void;
+}
+
+async function startProbe(grpcUrl: string, token: string): Promise<Probe> {
+  const child = fork(probeScript, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, PROBE_GRPC_URL: grpcUrl, PROBE_TOKEN: token },
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onExit = () => reject(new Error('quota probe exited'));
+      child.once('exit', onExit);
+      child.once('message', (m) => {
+        child.off('exit', onExit);
+        resolve(m as Record<string, unknown>);
+      });
+    });
+  await next(); // ready
+  return {
+    async run(calls, gapMs) {
+      const answer = next();
+      child.send({ run: { calls, gapMs } });
+      return (await answer).latencies as number[];
+    },
+    stop: () => child.send('stop'),
+    close: () => {
+      if (child.connected) child.send('exit');
+      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+    },
+  };
 }
 
 // Routes one decision, waiting out the app's rate limit and byte budget as the pushback says
@@ -88,8 +116,7 @@ async function routePatiently(a: RawAgent, deviceId: string): Promise<void> {
 
 // Routes DECISIONS decisions to `deviceId` (4 in flight) while the bystander measures GetQuota;
 // returns its latencies and the relay's highest sampled RSS meanwhile.
-async function underLoad(pid: number, attacker: RawAgent, bystander: RawAgent, deviceId: string) {
-  let done = false;
+async function underLoad(pid: number, attacker: RawAgent, bystander: Probe, deviceId: string) {
   let peak = memoryOf(pid).rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, memoryOf(pid).rss);
@@ -102,15 +129,13 @@ async function underLoad(pid: number, attacker: RawAgent, bystander: RawAgent, d
         await routePatiently(attacker, deviceId);
       }
     };
-    try {
-      await Promise.all([worker(), worker(), worker(), worker()]);
-      await sleep(1_000); // let the relay write (or refuse) what it queued
-    } finally {
-      done = true;
-    }
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    await sleep(1_000); // let the relay write (or refuse) what it queued
   })();
-  const latencies = await quotaLatencies(bystander, 100_000, 10, () => done);
+  const measuring = bystander.run(100_000, 10);
   await attack;
+  bystander.stop();
+  const latencies = await measuring;
   clearInterval(sampler);
   return { latencies, peak: Math.max(peak, memoryOf(pid).rss) };
 }
@@ -138,11 +163,11 @@ export async function benchSlowDevice(): Promise<void> {
   const { child, grpcUrl } = await startCli(data);
   const streams: RawGrpcDevice[] = [];
   const attacker = new RawAgent(grpcUrl, attackerApp.appToken);
-  const bystander = new RawAgent(grpcUrl, otherApp.appToken);
+  const bystander = await startProbe(grpcUrl, otherApp.appToken);
   try {
-    await quotaLatencies(bystander, 20, 0); // warm-up
+    await bystander.run(20, 0); // warm-up
     const idle = memoryOf(child.pid!);
-    const quiet = await quotaLatencies(bystander, 200, 10);
+    const quiet = await bystander.run(200, 10);
 
     // The write load alone: the same decisions to a device with no connection (queued).
     const away = await registerDevice(grpcUrl, attackerApp, 'away@example.com');
