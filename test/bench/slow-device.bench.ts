@@ -7,8 +7,9 @@
  * - another app's GetQuota p99 during the attack — baseline: the same calls without the attack;
  *   target ≤ 50 ms. That app calls from a process of its own (fixtures/quota-probe.ts): in the
  *   bench's process its latencies included the bench's own pauses (building and sending the
- *   attacker's envelopes on the same event loop), which no real client of the relay shares. Also printed: the p99 while the same 600 decisions go to a device that is not
- *   connected, i.e. what the write load alone costs, without any slow stream.
+ *   attacker's envelopes on the same event loop), which no real client of the relay shares.
+ *   Also printed: the p99 while the same 600 decisions go to a device that is not connected,
+ *   i.e. what the write load alone costs, without any slow stream.
  *
  * The attacker is patient and well behaved: refused by the app's byte budget (rate-limit.ts,
  * 15.6 MiB/s of envelopes at the default rate) it waits the pushback and sends again, so each

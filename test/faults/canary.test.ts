@@ -112,9 +112,8 @@ describe('F1: a canary token and secret under GRPC_TRACE=all', () => {
     // The trace was really on (else this row would prove nothing).
     expect(places['relay output']).toMatch(/D \d{4}-\d\d-\d\dT.*\| (v\d+\.\d+\.\d+ \d+ \| )?[a-z_]+ \|/);
     expect(places['agent output']).toMatch(/D \d{4}-\d\d-\d\dT/);
-    // KNOWN FAILURE (reported, issue 13): the relay keeps each app's signing secret in clear in
-    // relay.db (apps.signing_secret, the HMAC key it verifies registrations with; the token is
-    // stored as a hash). The matrix asks for 0 in any store file.
+    // The store files too: the token is stored as a hash and the signing secret (the HMAC key
+    // registrations are checked with) sealed under relay.key, so neither file holds either.
     expect(found).toEqual([]);
   });
 });
