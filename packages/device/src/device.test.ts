@@ -225,6 +225,26 @@ describe('NoxyDevice decisions', () => {
     });
   });
 
+  it('decide() waits and resends an answer the relay refused with RATE_LIMITED; other refusals are final', async () => {
+    const { device, conn, fake } = await ready();
+    fake.autoHandshake = undefined;
+    const outcomeRequests = () => conn.sent.filter((r) => r.payload.kind === 'decisionOutcome').length;
+    const p = device.decide('dec-r', 'approve');
+    await until(() => outcomeRequests() === 1);
+    conn.answer(conn.sent.length - 1, { kind: 'error', code: 'RATE_LIMITED', message: 'slow down', retryable: true });
+    // The bucket refills: the same answer goes again after a short wait (100 ms first).
+    for (let i = 0; i < 200 && outcomeRequests() < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(outcomeRequests()).toBe(2);
+    conn.answer(conn.sent.length - 1, { kind: 'decisionOutcome', decisionId: 'dec-r', outcome: 'APPROVE' });
+    await expect(p).resolves.toMatchObject({ decisionId: 'dec-r', outcome: 'approve' });
+
+    const q = device.decide('dec-s', 'approve');
+    await until(() => outcomeRequests() === 3);
+    conn.answer(conn.sent.length - 1, { kind: 'error', code: 'INVALID_REQUEST', message: 'no', retryable: false });
+    await expect(q).rejects.toMatchObject({ relayCode: 'INVALID_REQUEST' });
+    expect(outcomeRequests()).toBe(3);
+  });
+
   it('decide() refuses, without asking the relay, a decision whose expires_at has passed', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const { device, conn } = await ready({ now: () => now });

@@ -23,7 +23,10 @@ import { nobleEd25519Sign, requestProver, signOutcome, type Ed25519Sign } from '
 import { registrationSignature } from './registration.js';
 import { DeviceRelayError, Session } from './session.js';
 import type { Transport } from './transport.js';
-import type { OutcomeValue, WireResponse } from './wire.js';
+import type { OutcomeValue, RequestPayload, WireResponse } from './wire.js';
+
+/** Retries of an answer the relay refused with RATE_LIMITED (100, 200, 400, 800, 1,000 ms…). */
+const MAX_RATE_LIMITED_RETRIES = 6;
 
 /** The human's answer. */
 export type Choice = 'approve' | 'reject';
@@ -185,6 +188,32 @@ export class NoxyDevice {
    * @throws NoxyError `INVALID_ARGUMENT` (also for an expired decision, field `decisionId`),
    *   `RELAY_UNAVAILABLE`, `CLOSED`, or a DeviceRelayError (e.g. `INVALID_REQUEST` "decision expired")
    */
+  /**
+   * Sends an answer: once more over a new connection if the first drops (the relay answers a
+   * repeated outcome with the stored first one), and again after a short wait while the relay
+   * says RATE_LIMITED (its per-connection bucket refills in well under a second; a device that
+   * answers many decisions at once must not lose an answer to it), never past `expiresAt`.
+   * Any other refusal is final.
+   */
+  async #sendAnswer(payload: RequestPayload & { kind: 'decisionOutcome' }, expiresAt: number | undefined) {
+    let reconnected = false;
+    for (let attempt = 0; ; attempt++) {
+      // Waiting for a connection is bounded by the request timeout, and its failure is final.
+      const session = await this.#ready(this.#o.requestTimeoutMs);
+      try {
+        return await session.request(payload);
+      } catch (error) {
+        const lost = NoxyError.isInstance(error) && error.code === 'RELAY_UNAVAILABLE';
+        const limited = error instanceof DeviceRelayError && error.relayCode === 'RATE_LIMITED';
+        const delayMs = Math.min(1_000, 100 * 2 ** attempt);
+        const late = expiresAt !== undefined && this.#o.now() + delayMs >= expiresAt;
+        if (lost && !reconnected) reconnected = true;
+        else if (!limited || attempt >= MAX_RATE_LIMITED_RETRIES || late) throw error;
+        else await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
   async decide(decisionId: string, choice: Choice): Promise<DecideResult> {
     if (typeof decisionId !== 'string' || decisionId.length === 0) {
       throw new NoxyError('INVALID_ARGUMENT', '"decisionId" expected a non-empty string', { field: 'decisionId' });
@@ -225,15 +254,7 @@ export class NoxyDevice {
       receivedAt: decidedAt,
       signed: { signature, decidedAt, actionHash: signedHash },
     } as const;
-    const session = await this.#ready(this.#o.requestTimeoutMs);
-    let answer: Awaited<ReturnType<typeof session.request>>;
-    try {
-      answer = await session.request(payload);
-    } catch (error) {
-      // Only a lost connection or a timeout is retried; a relay refusal is final.
-      if (!(NoxyError.isInstance(error) && error.code === 'RELAY_UNAVAILABLE')) throw error;
-      answer = await (await this.#ready(this.#o.requestTimeoutMs)).request(payload);
-    }
+    const answer = await this.#sendAnswer(payload, expires);
     this.#pending.delete(decisionId);
     const result: DecideResult = {
       decisionId: answer.decisionId || decisionId,
