@@ -6,14 +6,14 @@
  * @module
  */
 import { isApprovalRefusal, withApproval } from '@noxy-approval/ai-sdk';
-import type { AgentInfo, Identity, NoxyClient } from '@noxy-approval/core';
+import type { AgentInfo, Identity, NotExecutedReason, NoxyClient } from '@noxy-approval/core';
 import { generateText, jsonSchema, stepCountIs, tool, wrapLanguageModel, type LanguageModelMiddleware } from 'ai';
 import type { FakeBank, TransferArgs } from './bank.js';
 import { safe, type DemoLog } from './log.js';
 import { type DemoModel, SYSTEM_PROMPT, USER_PROMPT } from './model.js';
 
 /** How the single gated call ended, as the demo reports it. */
-export type CallOutcome = 'approved' | 'rejected' | 'expired' | 'pending' | 'action_mismatch' | 'already_executed';
+export type CallOutcome = 'approved' | NotExecutedReason;
 
 /** The end of a run. */
 export interface AgentRun {

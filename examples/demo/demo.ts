@@ -210,6 +210,7 @@ function printOutcome(log: DemoLog, run: AgentRun, bank: FakeBank, o: DemoOption
       pending: 'PENDING: no answer yet',
       action_mismatch: 'REFUSED: the call did not match the approved one',
       already_executed: 'REFUSED: this approval was already used',
+      unverified_approval: 'REFUSED: the approval is not signed by your device',
       error: 'FAILED: the approval request could not be made',
     }[outcome];
     log.say('demo', `Outcome: ${why}; transfer_funds did NOT run`);
