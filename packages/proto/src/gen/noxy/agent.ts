@@ -254,7 +254,10 @@ export interface IdentityDevice {
   deviceProof?: boolean | undefined;
 }
 
-/** noxy-approval extension: one announced key rotation. */
+/**
+ * noxy-approval extension: one announced key rotation. A message of our own, numbered from 100
+ * like every field we add, so it cannot meet a field the official protos may define later.
+ */
 export interface KeyRotation {
   /** Ed25519, 32 bytes */
   oldPublicKey: Buffer;
@@ -1425,22 +1428,22 @@ function createBaseKeyRotation(): KeyRotation {
 export const KeyRotation: MessageFns<KeyRotation> = {
   encode(message: KeyRotation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.oldPublicKey.length !== 0) {
-      writer.uint32(10).bytes(message.oldPublicKey);
+      writer.uint32(802).bytes(message.oldPublicKey);
     }
     if (message.newPublicKey.length !== 0) {
-      writer.uint32(18).bytes(message.newPublicKey);
+      writer.uint32(810).bytes(message.newPublicKey);
     }
     if (message.newPqPublicKey.length !== 0) {
-      writer.uint32(26).bytes(message.newPqPublicKey);
+      writer.uint32(818).bytes(message.newPqPublicKey);
     }
     if (message.rotatedAt !== 0n) {
       if (BigInt.asUintN(64, message.rotatedAt) !== message.rotatedAt) {
         throw new globalThis.Error("value provided for field message.rotatedAt of type uint64 too large");
       }
-      writer.uint32(32).uint64(message.rotatedAt);
+      writer.uint32(824).uint64(message.rotatedAt);
     }
     if (message.signature.length !== 0) {
-      writer.uint32(42).bytes(message.signature);
+      writer.uint32(834).bytes(message.signature);
     }
     return writer;
   },
@@ -1458,40 +1461,40 @@ export const KeyRotation: MessageFns<KeyRotation> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
+          case 100: {
+            if (tag !== 802) {
               break;
             }
 
             message.oldPublicKey = Buffer.from(reader.bytes());
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 101: {
+            if (tag !== 810) {
               break;
             }
 
             message.newPublicKey = Buffer.from(reader.bytes());
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 102: {
+            if (tag !== 818) {
               break;
             }
 
             message.newPqPublicKey = Buffer.from(reader.bytes());
             continue;
           }
-          case 4: {
-            if (tag !== 32) {
+          case 103: {
+            if (tag !== 824) {
               break;
             }
 
             message.rotatedAt = reader.uint64() as bigint;
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 104: {
+            if (tag !== 834) {
               break;
             }
 
